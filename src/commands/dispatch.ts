@@ -1,0 +1,125 @@
+/**
+ * Runs one decoded request, checking the cheap things first in Redis 7's processCommand
+ * order: lookup, arity, authentication, loading, then the handler, with command statistics,
+ * error statistics and the slow log around it.
+ */
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import type { CommandCounters } from './context.js';
+import type { Client, CommandSpec } from './spec.js';
+import { errors } from '../protocol/errors.js';
+import { AssertionError } from '../util/assert.js';
+
+/** The connection-side hooks dispatch needs beyond the Client interface. */
+export interface DispatchTarget extends Client {
+  /** The writer for this command's reply (honours CLIENT REPLY OFF / SKIP). */
+  replyWriter(): ReplyWriter;
+  /** Called after the command: resets a SKIP, discards suppressed output. */
+  afterCommand(): void;
+  /** The client sent something that looks like HTTP: drop it silently, as Redis does. */
+  dropAsAttack(): void;
+  /** True while the node loads its data (commands without the loading flag are refused). */
+  readonly serverLoading: boolean;
+  lastCommand: string;
+  lastInteractionMs: number;
+}
+
+export function dispatch(client: DispatchTarget, args: Buffer[]): void {
+  const first = args[0] as Buffer;
+  const name = first.latin1Slice();
+  const server = client.server;
+  let spec = server.commands.lookup(name);
+  if (spec === undefined) {
+    const lower = name.toLowerCase();
+    if (lower === 'post' || lower === 'host:') return client.dropAsAttack();
+    client.replyWriter().error(errors.unknownCommand(first, args));
+    client.afterCommand();
+    return;
+  }
+  if (spec.subcommands !== undefined && args.length >= 2) {
+    const sub = server.commands.lookupSubcommand(spec, (args[1] as Buffer).latin1Slice());
+    if (sub === undefined) {
+      if (spec.handler === undefined) {
+        client.replyWriter().error(errors.unknownSubcommand(args[1] as Buffer, spec.name));
+        client.afterCommand();
+        return;
+      }
+    } else {
+      spec = sub;
+    }
+  }
+  const out = client.replyWriter();
+  if (!arityMatches(spec.arity, args.length) || spec.handler === undefined) {
+    reject(client, spec, out, errors.wrongArity(spec.name));
+    return;
+  }
+  if (!client.authenticated && !spec.flags.includes('no_auth')) {
+    reject(client, spec, out, errors.noAuth);
+    return;
+  }
+  if (client.serverLoading && !spec.flags.includes('loading')) {
+    reject(client, spec, out, errors.loading);
+    return;
+  }
+  run(client, spec, args, out);
+}
+
+function run(client: DispatchTarget, spec: CommandSpec, args: Buffer[], out: ReplyWriter): void {
+  const server = client.server;
+  const counters = countersOf(server.stats.commandCounters, spec.name);
+  const errorsBefore = out.errorsWritten;
+  const started = performance.now();
+  try {
+    (spec.handler as NonNullable<CommandSpec['handler']>)(client, args, out);
+  } catch (error) {
+    // Our own invariants failing means state is wrong: stop (STYLE.md section 6).
+    if (error instanceof AssertionError) throw error;
+    reportInternalError(client, spec, error, out);
+  }
+  const durationUs = Math.round((performance.now() - started) * 1000);
+  counters.calls++;
+  counters.usec += durationUs;
+  if (out.errorsWritten !== errorsBefore) counters.failedCalls++;
+  server.stats.commandsProcessed++;
+  client.lastCommand = spec.name;
+  const threshold = server.slowlog.thresholdUs;
+  if (threshold >= 0 && durationUs >= threshold && !spec.flags.includes('skip_slowlog')) {
+    server.slowlog.record(client, args, durationUs);
+  }
+  client.afterCommand();
+}
+
+/** A handler threw: the client gets ERR internal error, the operator one log line per kind. */
+function reportInternalError(client: DispatchTarget, spec: CommandSpec, error: unknown,
+    out: ReplyWriter): void {
+  out.error(errors.internal);
+  const message = error instanceof Error ? error.message : String(error);
+  const kind = `${spec.name}:${message}`;
+  if (!reportedErrors.has(kind) && reportedErrors.size < REPORTED_ERRORS_MAX) {
+    reportedErrors.add(kind);
+    client.server.logger.error({ err: error, command: spec.name },
+      'command failed with an internal error');
+  }
+}
+
+const REPORTED_ERRORS_MAX = 1000;
+const reportedErrors = new Set<string>();
+
+function reject(client: DispatchTarget, spec: CommandSpec, out: ReplyWriter,
+    message: string): void {
+  countersOf(client.server.stats.commandCounters, spec.name).rejectedCalls++;
+  out.error(message);
+  client.afterCommand();
+}
+
+function arityMatches(arity: number, count: number): boolean {
+  return arity >= 0 ? count === arity : count >= -arity;
+}
+
+function countersOf(table: Map<string, CommandCounters>, name: string): CommandCounters {
+  let counters = table.get(name);
+  if (counters === undefined) {
+    counters = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+    table.set(name, counters);
+  }
+  return counters;
+}

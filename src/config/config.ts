@@ -1,0 +1,243 @@
+/**
+ * The node's settings: loaded from a redis.conf-style file (with `include`), RINGKV_*
+ * environment variables and `--name value` flags, in that order of precedence (later
+ * wins), validated against the directive table; changed at run time by CONFIG SET and
+ * written back by CONFIG REWRITE. Invalid input at start fails with file, line and reason.
+ */
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { globMatch } from '../util/glob.js';
+import { splitArgs } from '../util/split-args.js';
+import { DIRECTIVES, DIRECTIVES_BY_NAME, normalise, type Directive } from './directives.js';
+
+const INCLUDE_DEPTH_MAX = 16;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Where a directive came from, for error messages. */
+type Origin = string;
+
+export class Config {
+  private readonly values = new Map<string, string>();
+  private readonly listeners = new Map<string, Array<(value: string) => void>>();
+  /** Repeatable directives already set from the current source (the first use resets). */
+  private readonly repeatedFrom = new Map<string, Origin>();
+  configFile: string | null = null;
+
+  constructor() {
+    for (const directive of DIRECTIVES) this.values.set(directive.name, directive.defaultValue);
+  }
+
+  /**
+   * Builds the settings from the command line (`[configfile] [--name value ...]`) and the
+   * environment. Throws ConfigError naming the origin of the first problem.
+   */
+  static load(argv: readonly string[], env: NodeJS.ProcessEnv): Config {
+    const config = new Config();
+    let rest = argv;
+    if (rest.length > 0 && !(rest[0] as string).startsWith('--')) {
+      config.configFile = resolve(rest[0] as string);
+      config.loadFile(config.configFile, 0);
+      rest = rest.slice(1);
+    }
+    config.loadEnvironment(env);
+    config.loadFlags(rest);
+    return config;
+  }
+
+  /** A setting's current value, as CONFIG GET shows it. */
+  value(name: string): string {
+    const value = this.values.get(name);
+    if (value === undefined) throw new ConfigError(`unknown setting ${name}`);
+    return value;
+  }
+
+  integer(name: string): number {
+    return Number(this.value(name));
+  }
+
+  flag(name: string): boolean {
+    return this.value(name) === 'yes';
+  }
+
+  /** Calls `listener` whenever CONFIG SET changes the setting. */
+  onChange(name: string, listener: (value: string) => void): void {
+    const list = this.listeners.get(name) ?? [];
+    list.push(listener);
+    this.listeners.set(name, list);
+  }
+
+  get(patterns: readonly Buffer[]): Array<[string, string]> {
+    const pairs: Array<[string, string]> = [];
+    for (const directive of DIRECTIVES) {
+      const name = Buffer.from(directive.name);
+      if (patterns.some((pattern) => globMatch(pattern, name, true))) {
+        pairs.push([directive.name, this.value(directive.name)]);
+      }
+    }
+    return pairs;
+  }
+
+  set(pairs: ReadonlyArray<[string, string]>): string | null {
+    const updates: Array<[Directive, string]> = [];
+    const seen = new Set<string>();
+    for (const [rawName, rawValue] of pairs) {
+      const name = rawName.toLowerCase();
+      const directive = DIRECTIVES_BY_NAME.get(name);
+      if (directive === undefined) {
+        return `ERR Unknown option or number of arguments for CONFIG SET - '${rawName}'`;
+      }
+      const failed = (reason: string): string =>
+        `ERR CONFIG SET failed (possibly related to argument '${rawName}') - ${reason}`;
+      if (seen.has(name)) return failed('duplicate parameter');
+      seen.add(name);
+      if (directive.protectedConfig === true) return failed("can't set protected config");
+      if (!directive.mutable) return failed("can't set immutable config");
+      const result = normalise(directive, rawValue);
+      if ('error' in result) return failed(result.error);
+      updates.push([directive, result.value]);
+    }
+    for (const [directive, value] of updates) this.apply(directive.name, value);
+    return null;
+  }
+
+  rewrite(): string | null {
+    if (this.configFile === null) return 'ERR The server is running without a config file';
+    try {
+      const original = readFileSync(this.configFile, 'utf8').split('\n');
+      const written = new Set<string>();
+      const lines: string[] = [];
+      for (const line of original) {
+        const args = splitArgs(Buffer.from(line.trim()));
+        const name = args?.[0]?.toString().toLowerCase();
+        const directive = name === undefined ? undefined : DIRECTIVES_BY_NAME.get(name);
+        if (directive === undefined || line.trim().startsWith('#')) {
+          lines.push(line);
+        } else if (!written.has(directive.name)) {
+          written.add(directive.name);
+          lines.push(this.line(directive));
+        }
+      }
+      const added = DIRECTIVES.filter((directive) => !written.has(directive.name) &&
+        this.value(directive.name) !== directive.defaultValue);
+      if (added.length > 0) lines.push('# Generated by CONFIG REWRITE');
+      for (const directive of added) lines.push(this.line(directive));
+      const temporary = `${this.configFile}.rewrite-${process.pid}`;
+      writeFileSync(temporary, lines.join('\n'));
+      renameSync(temporary, this.configFile);
+      return null;
+    } catch (error) {
+      return `ERR Rewriting config file: ${(error as Error).message}`;
+    }
+  }
+
+  private line(directive: Directive): string {
+    const value = this.value(directive.name);
+    if (directive.kind === 'list' || (directive.repeatable === true && value !== '')) {
+      return `${directive.name} ${value}`;
+    }
+    return `${directive.name} ${quote(value)}`;
+  }
+
+  private apply(name: string, value: string): void {
+    this.values.set(name, value);
+    for (const listener of this.listeners.get(name) ?? []) listener(value);
+  }
+
+  private loadFile(path: string, depth: number): void {
+    if (depth > INCLUDE_DEPTH_MAX) {
+      throw new ConfigError(`${path}: include nested more than ${INCLUDE_DEPTH_MAX} deep`);
+    }
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`can't open config file '${path}': ${(error as Error).message}`);
+    }
+    const lines = text.split('\n');
+    for (let index = 0; index < lines.length; index++) {
+      const line = (lines[index] as string).trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const origin = `${path}:${index + 1}`;
+      const args = splitArgs(Buffer.from(line));
+      if (args === null) throw new ConfigError(`${origin}: unbalanced quotes in '${line}'`);
+      if (args.length === 0) continue;
+      const words = args.map((arg) => arg.toString());
+      if ((words[0] as string).toLowerCase() === 'include') {
+        if (words.length !== 2) throw new ConfigError(`${origin}: include takes one path`);
+        this.loadFile(resolve(words[1] as string), depth + 1);
+        continue;
+      }
+      this.setFromSource(words[0] as string, words.slice(1), origin);
+    }
+  }
+
+  private loadEnvironment(env: NodeJS.ProcessEnv): void {
+    for (const directive of DIRECTIVES) {
+      const variable = `RINGKV_${directive.name.toUpperCase().replace(/-/g, '_')}`;
+      const value = env[variable];
+      if (value === undefined) continue;
+      const words = directive.kind === 'list' ? value.split(/\s+/).filter(Boolean) : [value];
+      this.setFromSource(directive.name, words, `environment variable ${variable}`);
+    }
+  }
+
+  private loadFlags(argv: readonly string[]): void {
+    let index = 0;
+    while (index < argv.length) {
+      const flag = argv[index] as string;
+      if (!flag.startsWith('--') || flag.length === 2) {
+        throw new ConfigError(`command line: expected --name value, got '${flag}'`);
+      }
+      const words: string[] = [];
+      index++;
+      while (index < argv.length && !(argv[index] as string).startsWith('--')) {
+        words.push(argv[index] as string);
+        index++;
+      }
+      this.setFromSource(flag.slice(2), words, `command-line flag ${flag}`);
+    }
+  }
+
+  /** Sets a directive from a file line, variable or flag; throws with the origin. */
+  private setFromSource(rawName: string, words: readonly string[], origin: Origin): void {
+    const name = rawName.toLowerCase();
+    const directive = DIRECTIVES_BY_NAME.get(name);
+    if (directive === undefined) {
+      throw new ConfigError(`${origin}: unknown directive '${rawName}'`);
+    }
+    let raw: string;
+    if (directive.kind === 'list') {
+      if (words.length === 0) throw new ConfigError(`${origin}: '${name}' needs a value`);
+      raw = words.join(' ');
+    } else if (directive.repeatable === true) {
+      raw = this.accumulate(directive, words, origin);
+    } else {
+      if (words.length !== 1) {
+        throw new ConfigError(`${origin}: '${name}' takes exactly one value`);
+      }
+      raw = words[0] as string;
+    }
+    const result = normalise(directive, raw);
+    if ('error' in result) {
+      throw new ConfigError(`${origin}: invalid value '${raw}' for '${name}': ${result.error}`);
+    }
+    this.values.set(directive.name, result.value);
+  }
+
+  /** `save 3600 1` lines add up; `save ""` clears (as in redis.conf). */
+  private accumulate(directive: Directive, words: readonly string[], origin: Origin): string {
+    const value = words.join(' ').trim();
+    const previous = this.repeatedFrom.has(directive.name) ? this.value(directive.name) : '';
+    this.repeatedFrom.set(directive.name, origin);
+    if (value === '') return '';
+    return previous === '' ? value : `${previous} ${value}`;
+  }
+}
+
+function quote(value: string): string {
+  if (value !== '' && /^[\x21-\x7e]+$/.test(value) && !/["'\\]/.test(value)) return value;
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}

@@ -1,0 +1,226 @@
+/**
+ * Composition root (STYLE.md section 2): reads the configuration, builds the concrete parts
+ * (LMDB engine, listeners, clock), wires them and starts the node. Nothing else constructs
+ * I/O objects.
+ */
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { CommandRegistry } from './commands/table.js';
+import type { ServerContext } from './commands/context.js';
+import { setStringLimits } from './commands/strings.js';
+import { Config, ConfigError } from './config/config.js';
+import { defaultLimits, type Limits } from './config/limits.js';
+import { Coordinator } from './coordinator/coordinator.js';
+import { Info, RINGKV_VERSION } from './observability/info.js';
+import { createLogger, pinoLevel } from './observability/logger.js';
+import { SlowLog } from './observability/slowlog.js';
+import { Stats } from './observability/stats.js';
+import { systemClock } from './runtime/clock.js';
+import { systemRandom } from './runtime/random.js';
+import { ClientListener } from './server/client-listener.js';
+import { Lifecycle } from './server/lifecycle.js';
+import { PasswordAuth, PROTECTED_MODE_DENIED, isLoopback } from './server/security.js';
+import type { Durability } from './storage/engine.js';
+import { LmdbEngine } from './storage/lmdb-engine.js';
+import { LocalStore } from './storage/local-store.js';
+import { loadNodeIdentity } from './storage/node-identity.js';
+
+/** The Redis version whose commands and replies we reproduce. */
+const REDIS_COMPAT_VERSION = '7.0.15';
+/** Keys the active expiry cycle removes per tick at most (bounds the tick's work). */
+const EXPIRE_PER_TICK_MAX = 2000;
+
+function usage(): string {
+  return [
+    `RingKV ${RINGKV_VERSION}: a Redis-protocol server on a Dynamo-style store.`,
+    'Usage: ringkv-server [/path/to/ringkv.conf] [--name value ...]',
+    '       ringkv-server --version | --help',
+    'Settings use redis.conf names (port, bind, dir, requirepass, appendfsync, ...), from a',
+    'config file, RINGKV_<NAME> environment variables, then --name value flags.',
+  ].join('\n');
+}
+
+function loadConfig(argv: readonly string[]): Config {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${usage()}\n`);
+    process.exit(0);
+  }
+  if (argv.includes('--version') || argv.includes('-v')) {
+    process.stdout.write(`RingKV ${RINGKV_VERSION} (Redis ${REDIS_COMPAT_VERSION} compatible)\n`);
+    process.exit(0);
+  }
+  try {
+    return Config.load(argv, process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`ringkv-server: configuration error: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+function limitsFrom(config: Config): Limits {
+  const limits = defaultLimits();
+  const apply = (): void => {
+    limits.bulkBytesMax = config.integer('proto-max-bulk-len');
+    limits.queryBufferBytesMax = config.integer('client-query-buffer-limit');
+    limits.clientsMax = config.integer('maxclients');
+  };
+  apply();
+  for (const name of ['proto-max-bulk-len', 'client-query-buffer-limit', 'maxclients']) {
+    config.onChange(name, apply);
+  }
+  return limits;
+}
+
+/** Addresses from `bind`; a leading '-' marks one that may be unavailable. */
+function bindAddresses(config: Config): Array<{ host: string; optional: boolean }> {
+  return config.value('bind').split(/\s+/).filter(Boolean).map((entry) => ({
+    host: entry.startsWith('-') ? entry.slice(1) : entry,
+    optional: entry.startsWith('-'),
+  }));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.argv.slice(2));
+  const { logger, destination } = createLogger(pinoLevel(config.value('loglevel')),
+    config.value('logfile'));
+  config.onChange('loglevel', (level) => {
+    logger.level = pinoLevel(level);
+  });
+  const clock = systemClock;
+  const limits = limitsFrom(config);
+  setStringLimits(limits);
+
+  const dir = config.value('dir');
+  mkdirSync(dir, { recursive: true });
+  const engine = new LmdbEngine({
+    dir,
+    durability: config.value('appendfsync') as Durability,
+    logger: logger.child({ component: 'storage' }),
+  });
+  await engine.open();
+  config.onChange('appendfsync', (value) => engine.setDurability(value as Durability));
+  const identity = loadNodeIdentity(engine.table('meta'));
+  const store = new LocalStore(engine, logger.child({ component: 'store' }));
+  const coordinator = new Coordinator(store, clock, systemRandom, identity.nodeTag,
+    logger.child({ component: 'coordinator' }));
+
+  const stats = new Stats(clock.nowMs());
+  stats.onReset(() => {
+    coordinator.stats.keyspaceHits = 0;
+    coordinator.stats.keyspaceMisses = 0;
+    coordinator.stats.expiredKeys = 0;
+    store.expiredKeys = 0;
+  });
+  const slowlog = new SlowLog({
+    get thresholdUs() { return config.integer('slowlog-log-slower-than'); },
+    get maxLength() { return config.integer('slowlog-max-len'); },
+  }, () => clock.nowMs());
+  const auth = new PasswordAuth(() => config.value('requirepass'));
+  const bind = bindAddresses(config);
+  const listener = new ClientListener({
+    host: bind.map((entry) => entry.host),
+    optionalHosts: bind.filter((entry) => entry.optional).map((entry) => entry.host),
+    port: config.integer('port'),
+    backlog: config.integer('tcp-backlog'),
+    limits,
+    logger: logger.child({ component: 'clients' }),
+    isLoading: () => store.loading,
+    recordError: (prefix) => stats.recordError(prefix),
+    refusal: (socket: Socket) => config.flag('protected-mode') && !auth.required &&
+      !isLoopback(socket.remoteAddress) ? PROTECTED_MODE_DENIED : null,
+    keepAliveSeconds: () => config.integer('tcp-keepalive'),
+  });
+
+  const background: NodeJS.Timeout[] = [];
+  const lifecycle = new Lifecycle({
+    clock,
+    logger,
+    writesCount: () => store.writesCount,
+    flushStorage: () => engine.flush(),
+    closeStorage: () => engine.close(),
+    stopAccepting: () => listener.stopAccepting(),
+    hasPendingReplies: () => listener.hasPendingReplies,
+    closeClients: () => listener.closeAll(),
+    stopBackgroundWork: () => {
+      for (const timer of background) clearInterval(timer);
+      listener.stopReading();
+    },
+    flushLogs: () => destination.flushSync?.(),
+    exit: (code) => process.exit(code),
+  });
+
+  const runId = randomBytes(20).toString('hex');
+  const serverIdentity = { redisVersion: REDIS_COMPAT_VERSION, runId,
+    mode: 'standalone' as const };
+  const info = new Info({
+    identity: serverIdentity,
+    config,
+    stats,
+    clients: listener,
+    executable: process.argv[1] ?? '',
+    tcpPort: () => listener.boundPort,
+    loading: () => store.loading,
+    keyspace: (db) => store.countsOf(db),
+    keyspaceHits: () => coordinator.stats.keyspaceHits,
+    keyspaceMisses: () => coordinator.stats.keyspaceMisses,
+    expiredKeys: () => coordinator.stats.expiredKeys + store.expiredKeys,
+    changesSinceSave: () => lifecycle.changesSinceSave,
+    lastSaveUnixSeconds: () => lifecycle.lastSaveUnixSeconds,
+    bgsaveInProgress: () => lifecycle.bgsaveInProgress,
+    storageBytes: () => engine.sizeBytes(),
+    ringkv: () => [
+      ['node_id', identity.nodeId],
+      ['storage_corrupt_records', store.corruptRecords],
+      ['write_error', coordinator.writeError === null ? 'none' : coordinator.writeError.message],
+    ],
+    clusterEnabled: () => false,
+    nowMs: () => clock.nowMs(),
+  });
+
+  const context: ServerContext = {
+    kv: coordinator,
+    logger: logger.child({ component: 'commands' }),
+    clock,
+    config,
+    clients: listener,
+    stats,
+    info,
+    slowlog,
+    persistence: lifecycle,
+    auth,
+    commands: new CommandRegistry(),
+    identity: serverIdentity,
+  };
+
+  await listener.listen(context);
+  logger.info({ port: listener.boundPort, bind: config.value('bind'), dir, nodeId: identity.nodeId,
+    appendfsync: config.value('appendfsync'), version: RINGKV_VERSION }, 'ready to accept connections');
+  await store.load();
+  background.push(startBackgroundCycle(config, store, listener, clock, logger));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => lifecycle.shutdown(signal));
+  }
+}
+
+/** The hz cycle: active expiry and idle-client timeout. */
+function startBackgroundCycle(config: Config, store: LocalStore, listener: ClientListener,
+    clock: typeof systemClock, logger: Logger): NodeJS.Timeout {
+  const hz = Math.min(500, Math.max(1, config.integer('hz')));
+  return setInterval(() => {
+    try {
+      const nowMs = clock.nowMs();
+      store.expireDue(nowMs, EXPIRE_PER_TICK_MAX);
+      listener.closeIdle(config.integer('timeout'), nowMs);
+    } catch (error) {
+      logger.error({ err: error }, 'background cycle failed');
+    }
+  }, Math.round(1000 / hz));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`ringkv-server: fatal: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

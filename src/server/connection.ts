@@ -1,0 +1,283 @@
+/**
+ * One client connection: decodes requests from the socket, dispatches them in order, and
+ * sends their replies in request order through a ReplyQueue, one socket write per input
+ * chunk. Backpressure: reading pauses while too many replies wait to be sent or the socket
+ * holds too many unsent bytes, and resumes when they drain.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { PIPELINE_DEPTH_MAX, REPLY_BACKPRESSURE_BYTES, type Limits } from '../config/limits.js';
+import { dispatch, type DispatchTarget } from '../commands/dispatch.js';
+import type { ServerContext } from '../commands/context.js';
+import { RequestDecoder } from '../protocol/request-decoder.js';
+import { ReplyWriter, type Protocol } from '../protocol/reply-writer.js';
+import { ReplyQueue, type ReplySegment } from './reply-queue.js';
+
+export interface ConnectionHooks {
+  onClose(connection: Connection): void;
+  isLoading(): boolean;
+  recordError(prefix: string): void;
+}
+
+export class Connection implements DispatchTarget {
+  db = 0;
+  name = '';
+  libName = '';
+  libVersion = '';
+  user = 'default';
+  authenticated: boolean;
+  replyMode: 'on' | 'off' | 'skip' = 'on';
+  noEvict = false;
+  noTouch = false;
+  lastCommand = 'NULL';
+  lastInteractionMs: number;
+  readonly createdMs: number;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+
+  private readonly decoder: RequestDecoder;
+  private readonly queue: ReplyQueue;
+  /** Swallows replies while CLIENT REPLY is OFF or SKIP. */
+  private readonly silentWriter = new ReplyWriter(256);
+  private skipNext = false;
+  private closing = false;
+  private closed = false;
+  private paused = false;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    readonly server: ServerContext,
+    private readonly limits: Limits,
+    private readonly hooks: ConnectionHooks,
+    private readonly logger: Logger,
+  ) {
+    this.createdMs = server.clock.nowMs();
+    this.lastInteractionMs = this.createdMs;
+    this.authenticated = !server.auth.required;
+    this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.localAddress = formatAddress(socket.localAddress, socket.localPort);
+    this.decoder = new RequestDecoder(limits);
+    this.decoder.authRequired = !this.authenticated;
+    this.queue = new ReplyQueue((chunks) => this.send(chunks), hooks.recordError);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.maybeResume());
+    socket.on('error', () => this.onClose());
+    socket.on('close', () => this.onClose());
+  }
+
+  get protocol(): Protocol {
+    return this.queue.protocol;
+  }
+
+  set protocol(value: Protocol) {
+    this.queue.protocol = value;
+    this.silentWriter.protocol = value;
+  }
+
+  get serverLoading(): boolean {
+    return this.hooks.isLoading();
+  }
+
+  /** The writer for the running command's reply (honours CLIENT REPLY OFF / SKIP). */
+  get writer(): ReplyWriter {
+    return this.replyWriter();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get hasPendingReplies(): boolean {
+    return !this.closed && this.queue.hasPending;
+  }
+
+  /** Unconsumed input bytes (CLIENT LIST qbuf). */
+  get queryBufferBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
+  /** Reply bytes not yet handed to the socket plus bytes the socket still holds. */
+  get outputBytes(): number {
+    return this.queue.queuedBytes + (this.closed ? 0 : this.socket.writableLength);
+  }
+
+  replyWriter(): ReplyWriter {
+    if (this.replyMode === 'on' && !this.skipNext) return this.queue.writer;
+    return this.silentWriter;
+  }
+
+  afterCommand(): void {
+    if (this.replyMode === 'skip') {
+      // CLIENT REPLY SKIP itself replied nothing; the next command is the one skipped.
+      this.replyMode = 'on';
+      this.skipNext = true;
+    } else if (this.skipNext) {
+      this.skipNext = false;
+    }
+    this.silentWriter.discard();
+  }
+
+  hold(): unknown {
+    return this.queue.hold();
+  }
+
+  release(token: unknown): void {
+    if (!this.closed) this.queue.release(token as ReplySegment);
+  }
+
+  abort(): void {
+    this.logger.warn({ client: this.id }, 'closing client: a write it was told about failed');
+    this.destroy();
+  }
+
+  closeAfterReply(): void {
+    this.closing = true;
+    this.socket.pause();
+  }
+
+  dropAsAttack(): void {
+    this.logger.warn({ client: this.id, addr: this.remoteAddress },
+      'possible SECURITY ATTACK detected: HTTP-looking command on the Redis port; closed');
+    this.destroy();
+  }
+
+  /** Updates the decoder's limits after AUTH. */
+  setAuthenticated(authenticated: boolean, user: string): void {
+    this.authenticated = authenticated;
+    this.user = user;
+    this.decoder.authRequired = !authenticated;
+  }
+
+  resetState(): void {
+    this.db = 0;
+    this.protocol = 2;
+    this.name = '';
+    this.replyMode = 'on';
+    this.skipNext = false;
+    this.noEvict = false;
+    this.noTouch = false;
+    this.setAuthenticated(!this.server.auth.required, 'default');
+  }
+
+  describe(): string {
+    const nowMs = this.server.clock.nowMs();
+    const ageSeconds = Math.floor((nowMs - this.createdMs) / 1000);
+    const idleSeconds = Math.floor((nowMs - this.lastInteractionMs) / 1000);
+    const queryBuffer = this.queryBufferBytes;
+    const output = this.outputBytes;
+    return `id=${this.id} addr=${this.remoteAddress} laddr=${this.localAddress} ` +
+      `fd=${socketFd(this.socket)} name=${this.name} age=${ageSeconds} idle=${idleSeconds} ` +
+      `flags=N db=${this.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${queryBuffer} ` +
+      `qbuf-free=${Math.max(0, 16384 - queryBuffer)} argv-mem=0 multi-mem=0 rbs=16384 ` +
+      `rbp=16384 obl=0 oll=0 omem=${output} tot-mem=${16384 + queryBuffer + output} ` +
+      `events=r cmd=${this.lastCommand} user=${this.user} redir=-1 resp=${this.protocol} ` +
+      `lib-name=${this.libName} lib-ver=${this.libVersion}`;
+  }
+
+  /** Closes the connection now, dropping unsent replies. */
+  destroy(): void {
+    if (this.closed) return;
+    this.socket.destroy();
+    this.onClose();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.server.stats.netInputBytes += chunk.length;
+    this.decoder.push(chunk);
+    if (this.decoder.bufferedBytes > this.limits.queryBufferBytesMax) {
+      this.logger.warn({ client: this.id, addr: this.remoteAddress },
+        'closing client that reached max query buffer length');
+      this.destroy();
+      return;
+    }
+    this.process();
+  }
+
+  /** Runs every complete request buffered, unless backpressure asks to stop. */
+  private process(): void {
+    this.lastInteractionMs = this.server.clock.nowMs();
+    for (;;) {
+      if (this.closing || this.closed) break;
+      if (this.mustPause()) {
+        this.pause();
+        break;
+      }
+      const args = this.decoder.next();
+      if (args === null) {
+        const error = this.decoder.error;
+        if (error !== null) this.protocolError(error);
+        break;
+      }
+      if (args.length === 0) continue;
+      dispatch(this, args);
+    }
+    if (this.closed) return;
+    this.queue.endOfInput();
+    if (this.closing && !this.queue.hasPending) this.socket.end();
+  }
+
+  private protocolError(message: string): void {
+    this.queue.writer.error(`ERR ${message}`);
+    this.logger.debug({ client: this.id, reason: message }, 'protocol error');
+    this.closeAfterReply();
+  }
+
+  private send(chunks: Buffer[]): void {
+    if (this.closed) return;
+    let bytes = 0;
+    if (chunks.length === 1) {
+      const chunk = chunks[0] as Buffer;
+      bytes = chunk.length;
+      this.socket.write(chunk);
+    } else {
+      this.socket.cork();
+      for (const chunk of chunks) {
+        bytes += chunk.length;
+        this.socket.write(chunk);
+      }
+      this.socket.uncork();
+    }
+    this.server.stats.netOutputBytes += bytes;
+    if (this.closing && !this.queue.hasPending) this.socket.end();
+    else if (this.paused) this.maybeResume();
+  }
+
+  private mustPause(): boolean {
+    return this.queue.waitingSegments >= PIPELINE_DEPTH_MAX ||
+      this.socket.writableLength >= REPLY_BACKPRESSURE_BYTES;
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  private maybeResume(): void {
+    if (!this.paused || this.closing || this.closed || this.mustPause()) return;
+    this.paused = false;
+    this.socket.resume();
+    // Requests already buffered do not arrive as new data: process them now.
+    this.process();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hooks.onClose(this);
+  }
+}
+
+function formatAddress(address: string | undefined, port: number | undefined): string {
+  if (address === undefined) return '?:0';
+  const shown = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return shown.includes(':') ? `[${shown}]:${port ?? 0}` : `${shown}:${port ?? 0}`;
+}
+
+function socketFd(socket: Socket): number {
+  const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;
+  return handle?.fd ?? -1;
+}

@@ -1,0 +1,233 @@
+/**
+ * The commit log: an append-only write-ahead log in front of LMDB, like Redis's AOF.
+ *
+ * Why: LMDB commits run on lmdb-js's write thread and each one waits for the previous
+ * commit's fsync, so answering a write only after its LMDB commit costs about half a
+ * millisecond per round trip (see bench/RESULTS.md). Instead each group of writes (one
+ * event-loop turn) is appended here with one write(2) before any of its replies leave, which
+ * a process crash cannot undo; fsync follows per appendfsync (every group for 'always',
+ * once a second for 'everysec'). LMDB commits the same writes behind it; a segment is
+ * deleted once LMDB has flushed every group in it. At start, whatever the log still holds
+ * is replayed into LMDB (puts and removes of whole records, so replay is idempotent), and a
+ * torn group at the tail (a crash mid-write) is ignored: its writes were never acknowledged.
+ *
+ * Group layout: u32 payload length, u32 CRC-32 of the payload, payload. Payload: operations,
+ * each u8 table, u8 kind (1 put, 2 remove), u16 key length, u32 value length, key, value.
+ */
+import {
+  closeSync,
+  fdatasync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { Logger } from 'pino';
+
+const SEGMENT_PATTERN = /^commit-(\d{12})\.log$/;
+/** A new segment starts once the current one is this large. */
+const SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
+const GROUP_HEADER_BYTES = 8;
+const OPERATION_HEADER_BYTES = 8;
+
+export const enum LogOperation {
+  Put = 1,
+  Remove = 2,
+}
+
+export interface LoggedOperation {
+  table: number;
+  kind: LogOperation;
+  key: Buffer;
+  value: Buffer | null;
+}
+
+interface Segment {
+  number: number;
+  path: string;
+  fd: number;
+  bytes: number;
+  /** Sequence number of the last group written to this segment. */
+  lastGroup: number;
+}
+
+/** Encodes the operations of one group into its payload. */
+export class GroupBuilder {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+
+  get isEmpty(): boolean {
+    return this.parts.length === 0;
+  }
+
+  add(table: number, kind: LogOperation, key: Buffer, value: Buffer | null): void {
+    const header = Buffer.allocUnsafe(OPERATION_HEADER_BYTES);
+    header[0] = table;
+    header[1] = kind;
+    header.writeUInt16BE(key.length, 2);
+    header.writeUInt32BE(value === null ? 0 : value.length, 4);
+    this.parts.push(header, key);
+    this.bytes += OPERATION_HEADER_BYTES + key.length;
+    if (value !== null) {
+      this.parts.push(value);
+      this.bytes += value.length;
+    }
+  }
+
+  /** The complete group (header and payload), leaving the builder empty. */
+  finish(): Buffer {
+    const group = Buffer.allocUnsafe(GROUP_HEADER_BYTES + this.bytes);
+    let offset = GROUP_HEADER_BYTES;
+    for (const part of this.parts) {
+      part.copy(group, offset);
+      offset += part.length;
+    }
+    group.writeUInt32BE(this.bytes, 0);
+    group.writeUInt32BE(crc32(group.subarray(GROUP_HEADER_BYTES)), 4);
+    this.parts = [];
+    this.bytes = 0;
+    return group;
+  }
+}
+
+export class CommitLog {
+  private readonly segments: Segment[] = [];
+  private nextGroup = 1;
+
+  constructor(private readonly dir: string, private readonly logger: Logger) {}
+
+  /**
+   * Reads every segment left by the previous run, in order, and returns their operations
+   * (stopping at the first torn or corrupt group). Call `discardRecovered` once they are
+   * durable in LMDB.
+   */
+  recover(): LoggedOperation[] {
+    const operations: LoggedOperation[] = [];
+    for (const name of this.segmentNames()) {
+      const path = join(this.dir, name);
+      const bytes = readFileSync(path);
+      const complete = decodeGroups(bytes, operations);
+      if (complete < bytes.length) {
+        this.logger.warn({ segment: name, ignoredBytes: bytes.length - complete },
+          'commit log ends with an incomplete group (crash during a write); ignored');
+        break;
+      }
+    }
+    return operations;
+  }
+
+  /** Deletes the segments `recover` read and opens a fresh one. */
+  discardRecovered(): void {
+    const names = this.segmentNames();
+    for (const name of names) unlinkSync(join(this.dir, name));
+    const last = names.length === 0 ? 0 : Number(SEGMENT_PATTERN.exec(names.at(-1) as string)?.[1]);
+    this.openSegment(last + 1);
+  }
+
+  /** Appends a group with one write(2); returns its sequence number. */
+  append(group: Buffer): number {
+    let segment = this.segments.at(-1) as Segment;
+    if (segment.bytes >= SEGMENT_BYTES_MAX) segment = this.openSegment(segment.number + 1);
+    let written = 0;
+    while (written < group.length) {
+      written += writeSync(segment.fd, group, written, group.length - written);
+    }
+    segment.bytes += group.length;
+    const sequence = this.nextGroup++;
+    segment.lastGroup = sequence;
+    return sequence;
+  }
+
+  /** fdatasync of the segments holding unsynced groups; calls back when done. */
+  sync(callback: (error: Error | null) => void): void {
+    const segment = this.segments.at(-1) as Segment;
+    fdatasync(segment.fd, (error) => callback(error ?? null));
+  }
+
+  /** Every group up to `sequence` is flushed in LMDB: drop segments holding only those. */
+  release(sequence: number): void {
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0] as Segment;
+      if (oldest.lastGroup > sequence) break;
+      closeSync(oldest.fd);
+      unlinkSync(oldest.path);
+      this.segments.shift();
+    }
+  }
+
+  close(): void {
+    for (const segment of this.segments) {
+      fsyncSync(segment.fd);
+      closeSync(segment.fd);
+    }
+    this.segments.length = 0;
+  }
+
+  /** Removes every segment: all groups are flushed in LMDB (clean shutdown). */
+  closeClean(): void {
+    for (const segment of this.segments) {
+      closeSync(segment.fd);
+      unlinkSync(segment.path);
+    }
+    this.segments.length = 0;
+  }
+
+  private openSegment(number: number): Segment {
+    if (this.segments.length > 0) fsyncSync((this.segments.at(-1) as Segment).fd);
+    const path = join(this.dir, `commit-${String(number).padStart(12, '0')}.log`);
+    const segment = { number, path, fd: openSync(path, 'a'), bytes: 0, lastGroup: 0 };
+    this.segments.push(segment);
+    return segment;
+  }
+
+  private segmentNames(): string[] {
+    return readdirSync(this.dir).filter((name) => SEGMENT_PATTERN.test(name)).sort();
+  }
+}
+
+/** Appends the operations of every complete, valid group; returns the bytes consumed. */
+export function decodeGroups(bytes: Buffer, operations: LoggedOperation[]): number {
+  let offset = 0;
+  while (offset + GROUP_HEADER_BYTES <= bytes.length) {
+    const length = bytes.readUInt32BE(offset);
+    const end = offset + GROUP_HEADER_BYTES + length;
+    if (end > bytes.length) break;
+    const payload = bytes.subarray(offset + GROUP_HEADER_BYTES, end);
+    if (crc32(payload) !== bytes.readUInt32BE(offset + 4)) break;
+    const decoded = decodePayload(payload);
+    if (decoded === null) break;
+    for (const operation of decoded) operations.push(operation);
+    offset = end;
+  }
+  return offset;
+}
+
+function decodePayload(payload: Buffer): LoggedOperation[] | null {
+  const operations: LoggedOperation[] = [];
+  let offset = 0;
+  while (offset < payload.length) {
+    if (offset + OPERATION_HEADER_BYTES > payload.length) return null;
+    const table = payload[offset] as number;
+    const kind = payload[offset + 1] as LogOperation;
+    const keyLength = payload.readUInt16BE(offset + 2);
+    const valueLength = payload.readUInt32BE(offset + 4);
+    const keyStart = offset + OPERATION_HEADER_BYTES;
+    const valueStart = keyStart + keyLength;
+    const end = valueStart + (kind === LogOperation.Put ? valueLength : 0);
+    if (end > payload.length || (kind !== LogOperation.Put && kind !== LogOperation.Remove)) {
+      return null;
+    }
+    operations.push({
+      table,
+      kind,
+      key: Buffer.from(payload.subarray(keyStart, valueStart)),
+      value: kind === LogOperation.Put ? Buffer.from(payload.subarray(valueStart, end)) : null,
+    });
+    offset = end;
+  }
+  return operations;
+}

@@ -1,0 +1,250 @@
+/**
+ * This node's replica of the data: records by (db, slot, key) on a StorageEngine, with the
+ * bookkeeping Redis users expect to be cheap: key and expiry counts per database (DBSIZE,
+ * INFO keyspace), an expiry index ordered by time for the active expiry cycle, and scans by
+ * slot. Knows records and key layout; knows nothing of commands, quorums or peers.
+ */
+import type { Logger } from 'pino';
+import { DATABASES_COUNT } from '../config/limits.js';
+import type { DurableCallback, StorageEngine, StorageTable } from './engine.js';
+import { StoredRecord, recordLooksValid, recordProblem } from './record.js';
+import {
+  dbOf,
+  isDigestForm,
+  slotDbEnd,
+  slotDbStart,
+  storedKey,
+  userKeyOf,
+} from './stored-key.js';
+
+export const SLOTS_COUNT = 16384;
+
+/** Counts for one logical database (INFO keyspace). */
+export interface DatabaseCounts {
+  keys: number;
+  expires: number;
+}
+
+/** One key found by a scan. */
+export interface ScannedKey {
+  key: Buffer;
+  slot: number;
+  record: StoredRecord;
+}
+
+export interface ScanPage {
+  keys: ScannedKey[];
+  /** Slot to continue from, or SLOTS_COUNT when the scan is complete. */
+  nextSlot: number;
+  /** Stored key to continue after within nextSlot, or null to start the slot afresh. */
+  nextAfter: Buffer | null;
+}
+
+const EXPIRY_KEY_TIME_BYTES = 8;
+const LOAD_PAGE_ENTRIES = 4096;
+
+export class LocalStore {
+  private readonly records: StorageTable;
+  private readonly expiries: StorageTable;
+  private readonly counts: DatabaseCounts[] = [];
+  /** Records that failed their checksum since start (served as missing). */
+  corruptRecords = 0;
+  /** Keys removed by expiry since start or CONFIG RESETSTAT (INFO expired_keys). */
+  expiredKeys = 0;
+  /** Records written or removed since start (INFO rdb_changes_since_last_save). */
+  writesCount = 0;
+  loading = true;
+
+  constructor(
+    private readonly engine: StorageEngine,
+    private readonly logger: Logger,
+  ) {
+    this.records = engine.table('records');
+    this.expiries = engine.table('expiries');
+    for (let db = 0; db < DATABASES_COUNT; db++) this.counts.push({ keys: 0, expires: 0 });
+  }
+
+  /** Counts keys per database from disk; until it finishes the node reports loading. */
+  async load(): Promise<void> {
+    const started = performance.now();
+    let start: Buffer = Buffer.alloc(0);
+    const end = Buffer.from([0xff, 0xff, 0xff]);
+    let total = 0;
+    for (;;) {
+      const page = this.records.range(start, end, LOAD_PAGE_ENTRIES);
+      for (const [stored, bytes] of page) {
+        total++;
+        const record = this.verified(stored, bytes);
+        if (record === undefined || record.tombstone) continue;
+        const counts = this.counts[dbOf(stored)];
+        if (counts === undefined) continue;
+        counts.keys++;
+        if (record.expireAtMs !== 0) counts.expires++;
+      }
+      if (page.length < LOAD_PAGE_ENTRIES) break;
+      start = Buffer.concat([(page[page.length - 1] as [Buffer, Buffer])[0], Buffer.from([0])]);
+      // Yield between pages so the node keeps answering (LOADING) while it counts.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.loading = false;
+    this.logger.info({ records: total, ms: Math.round(performance.now() - started) },
+      'data loaded');
+  }
+
+  /**
+   * The record stored for a key, including tombstones and expired records. Its bytes may
+   * be reused by the next read or write of this store: copy them (`StoredRecord.copy`) to
+   * keep the record longer.
+   */
+  read(db: number, slot: number, key: Buffer): StoredRecord | undefined {
+    const stored = storedKey(slot, db, key);
+    const bytes = this.records.get(stored);
+    if (bytes === undefined) return undefined;
+    return recordLooksValid(bytes) ? new StoredRecord(bytes) : this.verified(stored, bytes);
+  }
+
+  /** Stores a record (already encoded, versioned by the coordinator) for a key. */
+  write(db: number, slot: number, key: Buffer, record: StoredRecord,
+      done: DurableCallback | null): void {
+    const stored = storedKey(slot, db, key);
+    this.replace(db, stored, record);
+    if (done !== null) this.engine.whenDurable(done);
+  }
+
+  /** Removes a key outright (no tombstone), as a standalone node's DEL does. */
+  remove(db: number, slot: number, key: Buffer, done: DurableCallback | null): void {
+    const stored = storedKey(slot, db, key);
+    this.replace(db, stored, null);
+    if (done !== null) this.engine.whenDurable(done);
+  }
+
+  whenDurable(done: DurableCallback): void {
+    this.engine.whenDurable(done);
+  }
+
+  countsOf(db: number): DatabaseCounts {
+    return this.counts[db] as DatabaseCounts;
+  }
+
+  /**
+   * Keys of one database from (slot, after) on, in slot order, visiting at most
+   * `slotsMax` slots and stopping at a slot boundary once `keysWanted` keys were found
+   * (or inside a slot when it alone holds `keysMax`).
+   */
+  scan(db: number, slot: number, after: Buffer | null, keysWanted: number, slotsMax: number,
+      keysMax: number): ScanPage {
+    const keys: ScannedKey[] = [];
+    let visited = 0;
+    let from = after;
+    for (; slot < SLOTS_COUNT && visited < slotsMax; slot++, visited++, from = null) {
+      const start = from === null ? slotDbStart(slot, db) : Buffer.concat([from, ZERO_BYTE]);
+      const room = keysMax - keys.length;
+      const entries = this.records.range(start, slotDbEnd(slot, db), room);
+      for (const [stored, bytes] of entries) {
+        const record = this.verified(stored, bytes);
+        if (record === undefined || record.tombstone) continue;
+        keys.push({ key: userKeyFrom(stored, record), slot, record });
+      }
+      if (entries.length >= room && entries.length > 0) {
+        const last = (entries[entries.length - 1] as [Buffer, Buffer])[0];
+        return { keys, nextSlot: slot, nextAfter: last };
+      }
+      if (keys.length >= keysWanted) {
+        return { keys, nextSlot: slot + 1, nextAfter: null };
+      }
+    }
+    return { keys, nextSlot: slot, nextAfter: null };
+  }
+
+  /** Removes every key of one database. */
+  flushDatabase(db: number): void {
+    for (let slot = 0; slot < SLOTS_COUNT; slot++) {
+      for (;;) {
+        const entries = this.records.range(slotDbStart(slot, db), slotDbEnd(slot, db), 4096);
+        for (const [stored] of entries) this.replace(db, stored, null);
+        if (entries.length < 4096) break;
+      }
+    }
+  }
+
+  /**
+   * Removes up to `limit` records whose expiry time has passed (the active expiry cycle).
+   * Returns how many expired keys it removed.
+   */
+  expireDue(nowMs: number, limit: number): number {
+    const end = Buffer.alloc(EXPIRY_KEY_TIME_BYTES);
+    end.writeDoubleBE(nowMs + 1, 0);
+    const due = this.expiries.range(Buffer.alloc(0), end, limit);
+    let removed = 0;
+    for (const [entry] of due) {
+      const stored = entry.subarray(EXPIRY_KEY_TIME_BYTES);
+      const bytes = this.records.get(stored);
+      const record = bytes === undefined ? undefined : this.verified(stored, bytes);
+      if (record !== undefined && !record.tombstone && record.expireAtMs !== 0 &&
+          record.expireAtMs <= nowMs) {
+        this.replace(dbOf(stored), stored, null);
+        removed++;
+      } else {
+        // The index entry is stale (the key changed since); drop only the entry.
+        this.expiries.remove(entry);
+      }
+    }
+    this.expiredKeys += removed;
+    return removed;
+  }
+
+  /** Writes (or, with null, removes) a stored key, keeping counts and the expiry index. */
+  private replace(db: number, stored: Buffer, record: StoredRecord | null): void {
+    this.writesCount++;
+    const oldBytes = this.records.get(stored);
+    const old = oldBytes === undefined || !recordLooksValid(oldBytes) ? undefined
+      : new StoredRecord(oldBytes);
+    const counts = this.counts[db] as DatabaseCounts;
+    if (old !== undefined && !old.tombstone) {
+      counts.keys--;
+      const oldExpiry = old.expireAtMs;
+      if (oldExpiry !== 0) {
+        counts.expires--;
+        this.expiries.remove(expiryKey(oldExpiry, stored));
+      }
+    }
+    if (record === null) {
+      if (oldBytes !== undefined) this.records.remove(stored);
+      return;
+    }
+    this.records.put(stored, record.bytes);
+    if (!record.tombstone) {
+      counts.keys++;
+      const expiry = record.expireAtMs;
+      if (expiry !== 0) {
+        counts.expires++;
+        this.expiries.put(expiryKey(expiry, stored), EMPTY);
+      }
+    }
+  }
+
+  /** The record if its bytes are valid; corrupt records count and read as missing. */
+  private verified(stored: Buffer, bytes: Buffer): StoredRecord | undefined {
+    const problem = recordProblem(bytes);
+    if (problem === null) return new StoredRecord(bytes);
+    this.corruptRecords++;
+    this.logger.error({ slot: stored.readUInt16BE(0), keyBytes: stored.length, problem },
+      'corrupt record read as missing');
+    return undefined;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const ZERO_BYTE = Buffer.from([0]);
+
+function expiryKey(expireAtMs: number, stored: Buffer): Buffer {
+  const key = Buffer.allocUnsafe(EXPIRY_KEY_TIME_BYTES + stored.length);
+  key.writeDoubleBE(expireAtMs, 0);
+  stored.copy(key, EXPIRY_KEY_TIME_BYTES);
+  return key;
+}
+
+function userKeyFrom(stored: Buffer, record: StoredRecord): Buffer {
+  if (isDigestForm(stored)) return record.fullKey ?? userKeyOf(stored);
+  return userKeyOf(stored);
+}
