@@ -1,0 +1,160 @@
+/**
+ * Real server processes for integration tests: RingKV nodes (the built dist/src/main.js)
+ * and reference redis-server instances, each on a free port with a fresh temporary
+ * directory. Every test must stop what it started (use `after`/`finally`).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+import { RespClient } from './resp-client.js';
+import { waitFor } from './wait.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/test/helpers -> repository root */
+export const REPOSITORY_ROOT = resolve(here, '..', '..', '..');
+export const MAIN_SCRIPT = join(REPOSITORY_ROOT, 'dist', 'src', 'main.js');
+
+export interface ServerProcess {
+  readonly port: number;
+  readonly dir: string;
+  readonly process: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code. */
+  stop(): Promise<number | null>;
+  /** Sends a signal without waiting (SIGKILL, SIGSTOP, SIGCONT). */
+  signal(name: NodeJS.Signals): void;
+  /** Waits for the process to exit; returns its exit code. */
+  exited(timeoutMs?: number): Promise<number | null>;
+  /** Removes the temporary directory (after stop). */
+  cleanup(): void;
+}
+
+export function temporaryDirectory(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `${prefix}-`));
+}
+
+function track(child: ChildProcess, port: number, dir: string, ownsDir: boolean): ServerProcess {
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  let exitCode: number | null | undefined;
+  const exitPromise = new Promise<number | null>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? (signal === null ? null : -1);
+      resolveExit(exitCode);
+    });
+  });
+  const exited = async (timeoutMs = 15_000): Promise<number | null> => {
+    if (exitCode !== undefined) return exitCode;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`process ${child.pid} did not exit`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([exitPromise, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    port,
+    dir,
+    process: child,
+    output: () => output,
+    signal: (name) => {
+      if (exitCode === undefined) child.kill(name);
+    },
+    exited,
+    stop: async () => {
+      if (exitCode !== undefined) return exitCode;
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+      try {
+        return await exited();
+      } catch {
+        child.kill('SIGKILL');
+        return await exited();
+      }
+    },
+    cleanup: () => {
+      if (ownsDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface NodeOptions {
+  /** Extra redis-server-style arguments (`--appendfsync always`, ...). */
+  args?: string[];
+  /** Reuse a data directory (restart tests); a fresh one otherwise. */
+  dir?: string;
+  port?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Starts a RingKV node and waits until it answers PING (data loaded). */
+export async function startNode(options: NodeOptions = {}): Promise<ServerProcess> {
+  const port = options.port ?? await freePort();
+  const ownsDir = options.dir === undefined;
+  const dir = options.dir ?? temporaryDirectory('ringkv-test');
+  const child = spawn(process.execPath, [MAIN_SCRIPT, '--port', String(port), '--dir', dir,
+    ...(options.args ?? [])], {
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const server = track(child, port, dir, ownsDir);
+  try {
+    await waitUntilServing(server);
+  } catch (error) {
+    await server.stop();
+    throw new Error(`RingKV did not start: ${(error as Error).message}\n${server.output()}`);
+  }
+  return server;
+}
+
+/** Starts a reference redis-server (no persistence unless asked) on a free port. */
+export async function startRedis(args: string[] = []): Promise<ServerProcess> {
+  const port = await freePort();
+  const dir = temporaryDirectory('redis-ref');
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
+    '--save', '', '--appendonly', 'no', '--dir', dir, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const server = track(child, port, dir, true);
+  try {
+    await waitUntilServing(server);
+  } catch (error) {
+    await server.stop();
+    throw new Error(`redis-server did not start: ${(error as Error).message}\n${server.output()}`);
+  }
+  return server;
+}
+
+export function redisServerAvailable(): boolean {
+  return spawnSync('redis-server', ['--version']).status === 0;
+}
+
+async function waitUntilServing(server: ServerProcess): Promise<void> {
+  await waitFor(`PONG on port ${server.port}`, async () => {
+    if (server.process.exitCode !== null) {
+      throw new Error(`exited with code ${server.process.exitCode}`);
+    }
+    let client: RespClient | undefined;
+    try {
+      client = await RespClient.connect(server.port);
+      const reply = await client.call('PING');
+      return reply === '+PONG\r\n' ? true : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      client?.close();
+    }
+  }, 20_000, 25);
+}
