@@ -104,8 +104,7 @@ async function main(): Promise<void> {
   config.onChange('appendfsync', (value) => engine.setDurability(value as Durability));
   const identity = loadNodeIdentity(engine.table('meta'));
   const store = new LocalStore(engine, logger.child({ component: 'store' }));
-  const coordinator = new Coordinator(store, clock, systemRandom, identity.nodeTag,
-    logger.child({ component: 'coordinator' }));
+  const coordinator = new Coordinator(store, clock, systemRandom, identity.nodeTag);
 
   const stats = new Stats(clock.nowMs());
   stats.onReset(() => {
@@ -114,10 +113,17 @@ async function main(): Promise<void> {
     coordinator.stats.expiredKeys = 0;
     store.expiredKeys = 0;
   });
-  const slowlog = new SlowLog({
-    get thresholdUs() { return config.integer('slowlog-log-slower-than'); },
-    get maxLength() { return config.integer('slowlog-max-len'); },
-  }, () => clock.nowMs());
+  const slowlogSettings = {
+    thresholdUs: config.integer('slowlog-log-slower-than'),
+    maxLength: config.integer('slowlog-max-len'),
+  };
+  config.onChange('slowlog-log-slower-than', (value) => {
+    slowlogSettings.thresholdUs = Number(value);
+  });
+  config.onChange('slowlog-max-len', (value) => {
+    slowlogSettings.maxLength = Number(value);
+  });
+  const slowlog = new SlowLog(slowlogSettings, () => clock.nowMs());
   const auth = new PasswordAuth(() => config.value('requirepass'));
   const bind = bindAddresses(config);
   const listener = new ClientListener({
@@ -174,7 +180,7 @@ async function main(): Promise<void> {
     ringkv: () => [
       ['node_id', identity.nodeId],
       ['storage_corrupt_records', store.corruptRecords],
-      ['write_error', coordinator.writeError === null ? 'none' : coordinator.writeError.message],
+      ['write_error', store.writeFailure === null ? 'none' : store.writeFailure.message],
     ],
     clusterEnabled: () => false,
     nowMs: () => clock.nowMs(),

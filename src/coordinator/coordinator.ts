@@ -3,10 +3,10 @@
  * factor 1) every key's only replica is the local store: reads are synchronous, the whole
  * operation is atomic, and the reply is held until the store reports the write durable.
  */
-import type { Logger } from 'pino';
 import { keySlot } from '../cluster/key-slot.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
+import { callbackListener } from '../storage/engine.js';
 import type { LocalStore } from '../storage/local-store.js';
 import { SLOTS_COUNT } from '../storage/local-store.js';
 import { encodeRecord, StoredRecord, ValueType } from '../storage/record.js';
@@ -40,15 +40,12 @@ export class Coordinator implements KeyValueService {
   readonly stats: CoordinatorStats = { keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0 };
   private readonly hlc: HybridLogicalClock;
   private readonly cursors = new ScanCursors();
-  /** Set after a storage commit failed, until one succeeds; writes are refused meanwhile. */
-  writeError: Error | null = null;
 
   constructor(
     private readonly store: LocalStore,
     private readonly clock: Clock,
     private readonly random: Random,
     nodeTag: number,
-    private readonly logger: Logger,
   ) {
     this.hlc = new HybridLogicalClock(nodeTag);
   }
@@ -56,19 +53,22 @@ export class Coordinator implements KeyValueService {
   execute(target: ReplyTarget, db: number, operation: KeyOperation): void {
     const nowMs = this.clock.nowMs();
     const keys = operation.keys;
+    const slots = keys.length === 1 ? slotOf(keys[0] as Buffer) : -1;
     const values: Array<LiveValue | undefined> = new Array(keys.length);
     if (operation.readsValues) {
       // A read may reuse the previous read's bytes: with several keys, keep copies.
       const copies = keys.length > 1;
       for (let index = 0; index < keys.length; index++) {
-        const value = this.readLive(databaseOf(operation, db, index), keys[index] as Buffer,
-          nowMs);
+        const key = keys[index] as Buffer;
+        const value = this.readLive(databaseOf(operation, db, index), key,
+          slots === -1 ? slotOf(key) : slots, nowMs);
         values[index] = copies && value !== undefined ? value.copy() : value;
       }
     }
     const changes = operation.apply(values, nowMs);
-    if (this.writeError !== null && changes.some((change) => change !== null)) {
-      target.writer.error(`MISCONF Errors writing to the data store: ${this.writeError.message}`);
+    const failure = this.store.writeFailure;
+    if (failure !== null && hasChanges(changes)) {
+      target.writer.error(`MISCONF Errors writing to the data store: ${failure.message}`);
       return;
     }
     // Reply before writing: the reply may point into read bytes the writes' reads reuse.
@@ -79,12 +79,14 @@ export class Coordinator implements KeyValueService {
       if (change === null) continue;
       const key = keys[index] as Buffer;
       const keyDb = databaseOf(operation, db, index);
+      const slot = slots === -1 ? slotOf(key) : slots;
       // A single node has no replica that could miss a delete: remove outright.
-      if (change === DELETE) this.store.remove(keyDb, slotOf(key), key, null);
-      else this.store.write(keyDb, slotOf(key), key, this.recordFor(key, change, nowMs), null);
+      if (change === DELETE) this.store.remove(keyDb, slot, key);
+      else this.store.write(keyDb, slot, key, this.recordFor(key, change, nowMs));
       wrote = true;
     }
-    if (wrote) this.holdUntilDurable(target);
+    // The reply leaves once the writes are as durable as appendfsync promises.
+    if (wrote) this.store.whenDurable(target, target.hold());
   }
 
   databaseSize(db: number): number {
@@ -130,19 +132,18 @@ export class Coordinator implements KeyValueService {
     } else {
       this.store.flushDatabase(db);
     }
-    this.store.whenDurable(done);
+    this.store.whenDurable(callbackListener(done), null);
   }
 
   /** The key's value if it is live; an expired one is removed on the way (lazy expiry). */
-  private readLive(db: number, key: Buffer, nowMs: number): LiveValue | undefined {
-    const slot = slotOf(key);
+  private readLive(db: number, key: Buffer, slot: number, nowMs: number): LiveValue | undefined {
     const record = this.store.read(db, slot, key);
     if (record === undefined || record.tombstone) {
       this.stats.keyspaceMisses++;
       return undefined;
     }
     if (record.expireAtMs !== 0 && record.expireAtMs <= nowMs) {
-      this.store.remove(db, slot, key, null);
+      this.store.remove(db, slot, key);
       this.stats.expiredKeys++;
       this.stats.keyspaceMisses++;
       return undefined;
@@ -162,24 +163,15 @@ export class Coordinator implements KeyValueService {
     }));
   }
 
-  private holdUntilDurable(target: ReplyTarget): void {
-    const token = target.hold();
-    this.store.whenDurable((error) => {
-      if (error === null) {
-        this.writeError = null;
-      } else {
-        this.writeError = error;
-        this.logger.error({ err: error }, 'write not durable; refusing writes until one works');
-        target.abort(token);
-        return;
-      }
-      target.release(token);
-    });
-  }
 }
 
 function slotOf(key: Buffer): number {
   return keySlot(key);
+}
+
+function hasChanges(changes: readonly Change[]): boolean {
+  for (const change of changes) if (change !== null) return true;
+  return false;
 }
 
 function databaseOf(operation: KeyOperation, db: number, index: number): number {

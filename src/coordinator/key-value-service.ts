@@ -6,6 +6,7 @@
  * write its reply once the changes are as durable as the client's settings demand.
  */
 import type { ReplyWriter } from '../protocol/reply-writer.js';
+import type { DurabilityListener } from '../storage/engine.js';
 import type { StoredRecord } from '../storage/record.js';
 
 /** A live (not deleted, not expired) value as an operation sees it. */
@@ -40,17 +41,16 @@ export interface KeyOperation {
   reply(out: ReplyWriter): void;
 }
 
-/** Where the service writes a reply, and how it defers one (see server/reply-queue.ts). */
-export interface ReplyTarget {
+/**
+ * Where the service writes a reply, and how it holds one back until the write it reports
+ * is durable (see server/reply-queue.ts). A target is a DurabilityListener itself: `durable`
+ * releases the hold, or, when the write failed after its reply was written, closes the
+ * connection instead so the client never sees an acknowledgement we cannot honour.
+ */
+export interface ReplyTarget extends DurabilityListener {
   readonly writer: ReplyWriter;
-  /** Keeps the replies written so far from leaving until `release`. */
+  /** Keeps the replies written so far from leaving until `durable(token, ...)`. */
   hold(): unknown;
-  release(token: unknown): void;
-  /**
-   * The held replies can no longer be confirmed (the write failed after they were
-   * written): the client must not see them, so its connection is closed instead.
-   */
-  abort(token: unknown): void;
 }
 
 export interface ScanResult {

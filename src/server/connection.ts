@@ -123,12 +123,14 @@ export class Connection implements DispatchTarget {
     return this.queue.hold();
   }
 
-  release(token: unknown): void {
-    if (!this.closed) this.queue.release(token as ReplySegment);
-  }
-
-  abort(): void {
-    this.logger.warn({ client: this.id }, 'closing client: a write it was told about failed');
+  durable(token: unknown, error: Error | null): void {
+    if (this.closed) return;
+    if (error === null) {
+      this.queue.release(token as ReplySegment);
+      return;
+    }
+    this.logger.warn({ client: this.id, err: error },
+      'closing client: a write whose reply was written could not be made durable');
     this.destroy();
   }
 

@@ -32,6 +32,8 @@ const SEGMENT_PATTERN = /^commit-(\d{12})\.log$/;
 /** A new segment starts once the current one is this large. */
 const SEGMENT_BYTES_MAX = 64 * 1024 * 1024;
 const GROUP_HEADER_BYTES = 8;
+const BUILDER_BYTES = 64 * 1024;
+const BUILDER_BYTES_KEPT = 4 * 1024 * 1024;
 const OPERATION_HEADER_BYTES = 8;
 
 export const enum LogOperation {
@@ -55,42 +57,50 @@ interface Segment {
   lastGroup: number;
 }
 
-/** Encodes the operations of one group into its payload. */
+/** Builds one group in a reused buffer (the log writes it synchronously, then it is reset). */
 export class GroupBuilder {
-  private parts: Buffer[] = [];
-  private bytes = 0;
+  private buffer = Buffer.allocUnsafe(BUILDER_BYTES);
+  private length = GROUP_HEADER_BYTES;
 
   get isEmpty(): boolean {
-    return this.parts.length === 0;
+    return this.length === GROUP_HEADER_BYTES;
   }
 
   add(table: number, kind: LogOperation, key: Buffer, value: Buffer | null): void {
-    const header = Buffer.allocUnsafe(OPERATION_HEADER_BYTES);
-    header[0] = table;
-    header[1] = kind;
-    header.writeUInt16BE(key.length, 2);
-    header.writeUInt32BE(value === null ? 0 : value.length, 4);
-    this.parts.push(header, key);
-    this.bytes += OPERATION_HEADER_BYTES + key.length;
-    if (value !== null) {
-      this.parts.push(value);
-      this.bytes += value.length;
-    }
+    const valueLength = value === null ? 0 : value.length;
+    const needed = OPERATION_HEADER_BYTES + key.length + valueLength;
+    this.reserve(needed);
+    const buffer = this.buffer;
+    const offset = this.length;
+    buffer[offset] = table;
+    buffer[offset + 1] = kind;
+    buffer.writeUInt16BE(key.length, offset + 2);
+    buffer.writeUInt32BE(valueLength, offset + 4);
+    key.copy(buffer, offset + OPERATION_HEADER_BYTES);
+    if (value !== null) value.copy(buffer, offset + OPERATION_HEADER_BYTES + key.length);
+    this.length += needed;
   }
 
-  /** The complete group (header and payload), leaving the builder empty. */
+  /**
+   * The complete group (header and payload) as a view of the builder's buffer, valid until
+   * the next `add`; the builder starts a new group.
+   */
   finish(): Buffer {
-    const group = Buffer.allocUnsafe(GROUP_HEADER_BYTES + this.bytes);
-    let offset = GROUP_HEADER_BYTES;
-    for (const part of this.parts) {
-      part.copy(group, offset);
-      offset += part.length;
-    }
-    group.writeUInt32BE(this.bytes, 0);
-    group.writeUInt32BE(crc32(group.subarray(GROUP_HEADER_BYTES)), 4);
-    this.parts = [];
-    this.bytes = 0;
+    const buffer = this.buffer;
+    buffer.writeUInt32BE(this.length - GROUP_HEADER_BYTES, 0);
+    buffer.writeUInt32BE(crc32(buffer.subarray(GROUP_HEADER_BYTES, this.length)), 4);
+    const group = buffer.subarray(0, this.length);
+    this.length = GROUP_HEADER_BYTES;
+    // Do not keep a buffer grown for one huge value.
+    if (buffer.length > BUILDER_BYTES_KEPT) this.buffer = Buffer.allocUnsafe(BUILDER_BYTES);
     return group;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
+    this.buffer.copy(grown, 0, 0, this.length);
+    this.buffer = grown;
   }
 }
 

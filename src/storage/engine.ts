@@ -7,7 +7,18 @@
 /** How far a write must have gone before `whenDurable` reports it (redis.conf appendfsync). */
 export type Durability = 'always' | 'everysec' | 'no';
 
-export type DurableCallback = (error: Error | null) => void;
+/**
+ * Told when writes are durable. An object with a method plus a token (instead of a closure
+ * per write) keeps the write path free of allocations.
+ */
+export interface DurabilityListener {
+  durable(token: unknown, error: Error | null): void;
+}
+
+/** A listener for the rare callers that want a plain callback (SAVE, FLUSHDB). */
+export function callbackListener(callback: (error: Error | null) => void): DurabilityListener {
+  return { durable: (_token, error) => callback(error) };
+}
 
 export interface StorageTable {
   /**
@@ -31,7 +42,9 @@ export interface StorageEngine {
    * setting demands: committed and fsynced ('always'), committed where a process crash
    * cannot lose it ('everysec'), or merely queued ('no'). Callbacks run in call order.
    */
-  whenDurable(callback: DurableCallback): void;
+  whenDurable(listener: DurabilityListener, token: unknown): void;
+  /** The error that made the engine refuse writes (until restart), or null. */
+  readonly failure: Error | null;
   /** Resolves when everything written so far is committed and flushed to disk. */
   flush(): Promise<void>;
   close(): Promise<void>;

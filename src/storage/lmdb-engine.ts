@@ -1,47 +1,55 @@
 /**
- * StorageEngine on LMDB (lmdb-js) behind a commit log (see commit-log.ts).
+ * StorageEngine on LMDB (lmdb-js) behind a commit log (see commit-log.ts), with LMDB
+ * written by a dedicated thread (lmdb-writer.ts).
  *
- * The writes of one event-loop turn form a group: they are appended to the commit log with
- * one write(2) when the turn ends, and go into one LMDB transaction that lmdb-js commits on
- * its own thread. Until that transaction commits, they live in an in-memory overlay that
- * reads consult first, so a pipeline reads its own writes while the commit is in flight.
+ * The writes of one event-loop turn form a group. When the turn ends the group is appended
+ * to the commit log with one write(2), then handed to the writer thread, which applies
+ * queued groups to LMDB in one transaction each time it gets to run. Until the writer
+ * reports a group committed, its writes live in an in-memory overlay that reads consult
+ * first, so clients read their own writes at once.
  *
  * Durability (redis.conf appendfsync), i.e. when `whenDurable` reports a write:
  *  - 'always':   after its group is in the commit log and fdatasync'ed;
  *  - 'everysec': after its group is in the commit log (a process crash cannot lose it); the
  *                log is fdatasync'ed every second, so power loss loses at most ~1 s;
  *  - 'no':       as 'everysec', without the periodic fdatasync (the OS flushes).
- * LMDB itself commits with lmdb-js's overlapping sync, which keeps the database intact on
- * power loss; a commit-log segment is deleted only after LMDB has flushed all of it.
+ * LMDB commits with lmdb-js's overlapping sync, which keeps the data file intact on power
+ * loss; a commit-log segment is deleted only once LMDB has flushed every group in it.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import { Worker } from 'node:worker_threads';
+import type { Database, RootDatabase } from 'lmdb';
 import type { Logger } from 'pino';
 import { assert } from '../util/assert.js';
 import { CommitLog, GroupBuilder, LogOperation } from './commit-log.js';
 import {
   TABLE_NAMES,
   type Durability,
-  type DurableCallback,
+  type DurabilityListener,
   type StorageEngine,
   type StorageTable,
   type TableName,
 } from './engine.js';
+import { openDatabases } from './lmdb-open.js';
 
 type Overlay = Map<string, Buffer | null>;
 
+/** The writes of one event-loop turn; parallel arrays avoid an object per write. */
 interface Group {
-  builder: GroupBuilder;
-  /** Promise of the group's last LMDB operation: it settles when the group commits. */
-  lastWrite: Promise<boolean> | null;
-  entries: Array<{ overlay: Overlay; key: string; value: Buffer | null }>;
-  waiters: DurableCallback[];
+  sequence: number;
+  overlays: Overlay[];
+  keys: string[];
+  values: Array<Buffer | null>;
+  listeners: DurabilityListener[];
+  tokens: unknown[];
 }
 
-interface CommitPromise extends Promise<boolean> {
-  flushed?: Promise<void>;
-}
+type WriterMessage =
+  | { type: 'committed'; sequence: number }
+  | { type: 'flushed'; sequence: number }
+  | { type: 'error'; message: string }
+  | { type: 'closed' };
 
 export interface LmdbEngineOptions {
   dir: string;
@@ -56,58 +64,46 @@ export class LmdbEngine implements StorageEngine {
   private readonly tables = new Map<TableName, LmdbTable>();
   private readonly log: CommitLog;
   private readonly path: string;
+  private readonly builder = new GroupBuilder();
+  private writer: Worker | null = null;
   private group: Group | null = null;
+  /** Groups handed to the writer and not yet committed, oldest first. */
+  private uncommitted: Group[] = [];
+  private lastSequence = 0;
+  private flushedSequence = 0;
+  private flushWaiters: Array<{ sequence: number; resolve: () => void }> = [];
   /** Groups written to the log whose fdatasync ('always') has not completed. */
   private syncsInFlight = 0;
-  private syncWaiters: DurableCallback[] = [];
-  /** Set when an LMDB commit failed; writes are refused from then on. */
-  private failure: Error | null = null;
+  private syncListeners: DurabilityListener[] = [];
+  private syncTokens: unknown[] = [];
+  /** Set when a log write or an LMDB commit failed; writes are refused from then on. */
+  failure: Error | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   private readonly sealBound = (): void => this.seal();
 
   constructor(private readonly options: LmdbEngineOptions) {
     this.path = join(options.dir, 'ringkv.mdb');
     this.log = new CommitLog(options.dir, options.logger);
-    this.root = open<Buffer, Buffer>({
-      path: this.path,
-      keyEncoding: 'binary',
-      encoding: 'binary',
-      maxDbs: 8,
-      mapSize: 2 ** 30,
-      overlappingSync: true,
-      separateFlushed: true,
-      noSync: false,
-      eventTurnBatching: true,
-      commitDelay: 20,
-      compression: false,
-      cache: false,
-      useVersions: false,
-    });
+    const { root, tables } = openDatabases({ path: this.path });
+    this.root = root;
     TABLE_NAMES.forEach((name, index) => {
-      const database = this.root.openDB<Buffer, Buffer>({
-        name,
-        keyEncoding: 'binary',
-        encoding: 'binary',
-        compression: false,
-        cache: false,
-      });
-      this.tables.set(name, new LmdbTable(database, index, this));
+      this.tables.set(name, new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this));
     });
   }
 
-  /** Replays what a crash left in the commit log, then opens a fresh log. */
+  /** Replays what a crash left in the commit log, then starts the writer thread. */
   async open(): Promise<void> {
     const operations = this.log.recover();
     if (operations.length > 0) {
-      const tables = TABLE_NAMES.map((name) => this.tables.get(name) as LmdbTable);
+      const tables = TABLE_NAMES.map((name) => (this.tables.get(name) as LmdbTable).database);
       this.root.transactionSync(() => {
         for (const operation of operations) {
           const table = tables[operation.table];
           assert(table !== undefined, 'commit log names an unknown table');
           if (operation.kind === LogOperation.Put) {
-            table.database.putSync(operation.key, operation.value as Buffer);
+            table.putSync(operation.key, operation.value as Buffer);
           } else {
-            table.database.removeSync(operation.key);
+            table.removeSync(operation.key);
           }
         }
       });
@@ -116,6 +112,7 @@ export class LmdbEngine implements StorageEngine {
         'replayed the commit log into the data file');
     }
     this.log.discardRecovered();
+    this.startWriter();
     this.startPeriodicSync();
   }
 
@@ -130,44 +127,59 @@ export class LmdbEngine implements StorageEngine {
     return table;
   }
 
-  /** Records one write in the turn's group (opening the group when the turn has none). */
-  record(overlay: Overlay, tableIndex: number, key: Buffer, value: Buffer | null,
-      write: Promise<boolean>): void {
+  /** Writes of the engine's tables end up here: overlay, then the turn's group. */
+  record(overlay: Overlay, tableIndex: number, key: Buffer, value: Buffer | null): void {
     let group = this.group;
     if (group === null) {
-      group = { builder: new GroupBuilder(), lastWrite: null, entries: [], waiters: [] };
+      group = { sequence: 0, overlays: [], keys: [], values: [], listeners: [], tokens: [] };
       this.group = group;
       setImmediate(this.sealBound);
     }
     const keyText = key.latin1Slice();
     overlay.set(keyText, value);
-    group.entries.push({ overlay, key: keyText, value });
-    group.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
+    group.overlays.push(overlay);
+    group.keys.push(keyText);
+    group.values.push(value);
+    this.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
       value);
-    group.lastWrite = write;
   }
 
-  whenDurable(callback: DurableCallback): void {
+  whenDurable(listener: DurabilityListener, token: unknown): void {
     if (this.group !== null) {
-      this.group.waiters.push(callback);
+      this.group.listeners.push(listener);
+      this.group.tokens.push(token);
     } else if (this.syncsInFlight > 0) {
-      this.syncWaiters.push(callback);
+      this.syncListeners.push(listener);
+      this.syncTokens.push(token);
     } else {
-      callback(this.failure);
+      listener.durable(token, this.failure);
     }
   }
 
+  /** Resolves when everything written so far is committed and flushed in LMDB. */
   async flush(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.whenDurable((error) => (error === null ? resolve() : reject(error)));
-    });
-    await this.root.flushed;
+    this.seal();
+    const sequence = this.lastSequence;
+    if (this.flushedSequence < sequence) {
+      await new Promise<void>((resolve) => this.flushWaiters.push({ sequence, resolve }));
+    }
     if (this.failure !== null) throw this.failure;
   }
 
   async close(): Promise<void> {
     await this.flush();
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
+    const writer = this.writer;
+    if (writer !== null) {
+      const closed = new Promise<void>((resolve) => {
+        writer.on('message', (message: WriterMessage) => {
+          if (message.type === 'closed') resolve();
+        });
+      });
+      writer.postMessage({ type: 'close' });
+      await closed;
+      await writer.terminate();
+    }
     await this.root.close();
     // Everything in the log is flushed in LMDB now.
     this.log.closeClean();
@@ -181,56 +193,109 @@ export class LmdbEngine implements StorageEngine {
     }
   }
 
-  /** Ends the turn's group: log it, report it per durability, let LMDB commit it. */
+  /** Writes waiting for the writer thread (backlog of the overlay). */
+  get pendingWrites(): number {
+    let count = 0;
+    for (const group of this.uncommitted) count += group.keys.length;
+    return count;
+  }
+
+  /** Ends the turn's group: log it, report it per durability, hand it to the writer. */
   private seal(): void {
     const group = this.group;
     if (group === null) return;
     this.group = null;
-    let sequence: number;
+    let bytes: Buffer;
     try {
-      sequence = this.log.append(group.builder.finish());
+      bytes = this.builder.finish();
+      group.sequence = this.log.append(bytes);
     } catch (error) {
       this.fail(error as Error);
-      for (const waiter of group.waiters) waiter(error as Error);
+      report(group.listeners, group.tokens, error as Error);
       return;
     }
-    if (this.options.durability === 'always') {
-      this.syncsInFlight++;
-      this.log.sync((error) => {
-        this.syncsInFlight--;
-        this.report(group.waiters, error);
-        if (this.syncsInFlight === 0 && this.syncWaiters.length > 0) {
-          const waiters = this.syncWaiters;
-          this.syncWaiters = [];
-          this.report(waiters, error);
-        }
-      });
-    } else {
-      this.report(group.waiters, null);
-    }
-    const commit = group.lastWrite as CommitPromise | null;
-    if (commit === null) return;
-    commit.then(() => {
-      clearOverlay(group);
-      commit.flushed?.then(() => this.log.release(sequence), (error: Error) => this.fail(error));
-    }, (error: Error) => this.fail(error));
+    this.lastSequence = group.sequence;
+    this.reportDurable(group);
+    // The writer gets its own copy: the builder's buffer is reused for the next group.
+    const transferable = new ArrayBuffer(bytes.length);
+    bytes.copy(new Uint8Array(transferable));
+    this.uncommitted.push(group);
+    this.writer?.postMessage({ type: 'apply', sequence: group.sequence, bytes: transferable },
+      [transferable]);
   }
 
-  private report(waiters: DurableCallback[], error: Error | null): void {
-    if (error !== null) this.fail(error);
-    for (const waiter of waiters) waiter(error ?? this.failure);
+  private reportDurable(group: Group): void {
+    if (this.options.durability !== 'always') {
+      report(group.listeners, group.tokens, this.failure);
+      return;
+    }
+    this.syncsInFlight++;
+    this.log.sync((error) => {
+      this.syncsInFlight--;
+      if (error !== null) this.fail(error);
+      report(group.listeners, group.tokens, this.failure);
+      if (this.syncsInFlight === 0 && this.syncListeners.length > 0) {
+        const listeners = this.syncListeners;
+        const tokens = this.syncTokens;
+        this.syncListeners = [];
+        this.syncTokens = [];
+        report(listeners, tokens, this.failure);
+      }
+    });
+  }
+
+  private startWriter(): void {
+    const writer = new Worker(new URL('./lmdb-writer.js', import.meta.url), {
+      workerData: { path: this.path },
+    });
+    writer.on('message', (message: WriterMessage) => this.onWriterMessage(message));
+    writer.on('error', (error) => this.fail(error));
+    this.writer = writer;
+  }
+
+  private onWriterMessage(message: WriterMessage): void {
+    switch (message.type) {
+      case 'committed': {
+        // Reads must see the new snapshot before the overlay lets go of these writes.
+        this.root.resetReadTxn();
+        let index = 0;
+        while (index < this.uncommitted.length &&
+            (this.uncommitted[index] as Group).sequence <= message.sequence) {
+          clearOverlay(this.uncommitted[index] as Group);
+          index++;
+        }
+        this.uncommitted = this.uncommitted.slice(index);
+        break;
+      }
+      case 'flushed':
+        this.flushedSequence = Math.max(this.flushedSequence, message.sequence);
+        this.log.release(message.sequence);
+        this.flushWaiters = this.flushWaiters.filter((waiter) => {
+          if (waiter.sequence > this.flushedSequence) return true;
+          waiter.resolve();
+          return false;
+        });
+        break;
+      case 'error':
+        this.fail(new Error(message.message));
+        break;
+      case 'closed':
+        break;
+    }
   }
 
   /**
-   * A commit or log write failed. Acknowledged writes stay readable (their overlay entries
-   * are kept) and are in the commit log, which replays them at the next start; new writes
-   * are refused until then.
+   * A log write or an LMDB commit failed. Acknowledged writes stay readable (their overlay
+   * entries are kept) and are in the commit log, which replays them at the next start; new
+   * writes are refused until then.
    */
   private fail(error: Error): void {
     if (this.failure === null) {
       this.options.logger.error({ err: error }, 'storage write failed; refusing writes');
     }
     this.failure = error;
+    for (const waiter of this.flushWaiters) waiter.resolve();
+    this.flushWaiters = [];
   }
 
   private startPeriodicSync(): void {
@@ -246,10 +311,19 @@ export class LmdbEngine implements StorageEngine {
   }
 }
 
+function report(listeners: DurabilityListener[], tokens: unknown[], error: Error | null): void {
+  for (let index = 0; index < listeners.length; index++) {
+    (listeners[index] as DurabilityListener).durable(tokens[index], error);
+  }
+}
+
 /** Drops overlay entries the group wrote, unless a later write replaced them. */
 function clearOverlay(group: Group): void {
-  for (const entry of group.entries) {
-    if (entry.overlay.get(entry.key) === entry.value) entry.overlay.delete(entry.key);
+  const { overlays, keys, values } = group;
+  for (let index = 0; index < keys.length; index++) {
+    const overlay = overlays[index] as Overlay;
+    const key = keys[index] as string;
+    if (overlay.get(key) === values[index]) overlay.delete(key);
   }
 }
 
@@ -267,15 +341,18 @@ class LmdbTable implements StorageTable {
       const pending = this.overlay.get(key.latin1Slice());
       if (pending !== undefined) return pending === null ? undefined : pending;
     }
-    return this.database.getBinaryFast(key);
+    const bytes = this.database.getBinaryFast(key);
+    // lmdb-js returns its reused read buffer with an own `length` property set to the value's
+    // size; a real view of exactly the value keeps subarray/copy semantics honest.
+    return bytes === undefined ? undefined : bytes.subarray(0, bytes.length);
   }
 
   put(key: Buffer, value: Buffer): void {
-    this.engine.record(this.overlay, this.index, key, value, this.database.put(key, value));
+    this.engine.record(this.overlay, this.index, key, value);
   }
 
   remove(key: Buffer): void {
-    this.engine.record(this.overlay, this.index, key, null, this.database.remove(key));
+    this.engine.record(this.overlay, this.index, key, null);
   }
 
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {
@@ -318,3 +395,4 @@ class LmdbTable implements StorageTable {
     return entries;
   }
 }
+

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { DATABASES_COUNT } from '../config/limits.js';
-import type { DurableCallback, StorageEngine, StorageTable } from './engine.js';
+import type { DurabilityListener, StorageEngine, StorageTable } from './engine.js';
 import { StoredRecord, recordLooksValid, recordProblem } from './record.js';
 import {
   dbOf,
@@ -104,22 +104,23 @@ export class LocalStore {
   }
 
   /** Stores a record (already encoded, versioned by the coordinator) for a key. */
-  write(db: number, slot: number, key: Buffer, record: StoredRecord,
-      done: DurableCallback | null): void {
-    const stored = storedKey(slot, db, key);
-    this.replace(db, stored, record);
-    if (done !== null) this.engine.whenDurable(done);
+  write(db: number, slot: number, key: Buffer, record: StoredRecord): void {
+    this.replace(db, storedKey(slot, db, key), record);
   }
 
   /** Removes a key outright (no tombstone), as a standalone node's DEL does. */
-  remove(db: number, slot: number, key: Buffer, done: DurableCallback | null): void {
-    const stored = storedKey(slot, db, key);
-    this.replace(db, stored, null);
-    if (done !== null) this.engine.whenDurable(done);
+  remove(db: number, slot: number, key: Buffer): void {
+    this.replace(db, storedKey(slot, db, key), null);
   }
 
-  whenDurable(done: DurableCallback): void {
-    this.engine.whenDurable(done);
+  /** Tells the listener once every write made so far is durable (see the engine). */
+  whenDurable(listener: DurabilityListener, token: unknown): void {
+    this.engine.whenDurable(listener, token);
+  }
+
+  /** Set once the storage refuses writes (a commit or log write failed). */
+  get writeFailure(): Error | null {
+    return this.engine.failure;
   }
 
   countsOf(db: number): DatabaseCounts {

@@ -5,14 +5,14 @@
  *
  * Format 1, big-endian:
  *   0  u8   format (1)
- *   1  u8   flags: bit 0 tombstone, bit 1 full key stored (key longer than the inline limit)
- *   2  u8   value type (ValueType)
- *   3  u8   reserved, 0
- *   4  u48  version: hybrid logical clock, physical milliseconds
- *   10 u16  version: hybrid logical clock, logical counter
- *   12 u32  version: node tag of the writer (tie-break)
- *   16 f64  expiry, absolute Unix milliseconds; 0 = none
- *   24 u32  CRC-32 of every other byte of the record (bytes 0-23 and 28-end)
+ *   1  u32  CRC-32 of bytes 5 to the end (one pass over contiguous bytes)
+ *   5  u8   flags: bit 0 tombstone, bit 1 full key stored (key longer than the inline limit)
+ *   6  u8   value type (ValueType)
+ *   7  u8   reserved, 0
+ *   8  u48  version: hybrid logical clock, physical milliseconds
+ *   14 u16  version: hybrid logical clock, logical counter
+ *   16 u32  version: node tag of the writer (tie-break)
+ *   20 f64  expiry, absolute Unix milliseconds; 0 = none
  *   28      [if full key stored: u32 key length, key bytes]
  *           value bytes (the rest)
  *
@@ -25,6 +25,7 @@ import type { Version } from '../versioning/version.js';
 
 export const RECORD_FORMAT = 1;
 export const RECORD_HEADER_BYTES = 28;
+const CHECKSUMMED_FROM = 5;
 
 const FLAG_TOMBSTONE = 1;
 const FLAG_FULL_KEY = 2;
@@ -51,13 +52,13 @@ export function encodeRecord(fields: RecordFields): Buffer {
   if (fields.tombstone) flags |= FLAG_TOMBSTONE;
   if (fields.fullKey !== null) flags |= FLAG_FULL_KEY;
   bytes[0] = RECORD_FORMAT;
-  bytes[1] = flags;
-  bytes[2] = fields.type;
-  bytes[3] = 0;
-  bytes.writeUIntBE(fields.version.physicalMs, 4, 6);
-  bytes.writeUInt16BE(fields.version.logical, 10);
-  bytes.writeUInt32BE(fields.version.nodeTag, 12);
-  bytes.writeDoubleBE(fields.expireAtMs, 16);
+  bytes[5] = flags;
+  bytes[6] = fields.type;
+  bytes[7] = 0;
+  bytes.writeUIntBE(fields.version.physicalMs, 8, 6);
+  bytes.writeUInt16BE(fields.version.logical, 14);
+  bytes.writeUInt32BE(fields.version.nodeTag, 16);
+  bytes.writeDoubleBE(fields.expireAtMs, 20);
   let offset = RECORD_HEADER_BYTES;
   if (fields.fullKey !== null) {
     bytes.writeUInt32BE(fields.fullKey.length, offset);
@@ -65,21 +66,20 @@ export function encodeRecord(fields: RecordFields): Buffer {
     offset += keyBytes;
   }
   fields.value.copy(bytes, offset);
-  bytes.writeUInt32BE(checksum(bytes), 24);
+  bytes.writeUInt32BE(checksum(bytes), 1);
   return bytes;
 }
 
 function checksum(bytes: Buffer): number {
-  const head = crc32(bytes.subarray(0, 24));
-  return crc32(bytes.subarray(RECORD_HEADER_BYTES), head);
+  return crc32(bytes.subarray(CHECKSUMMED_FROM));
 }
 
 /** Why a byte string is not a valid record; null when it is. */
 export function recordProblem(bytes: Buffer): string | null {
   if (bytes.length < RECORD_HEADER_BYTES) return 'record shorter than its header';
   if (bytes[0] !== RECORD_FORMAT) return `unknown record format ${bytes[0]}`;
-  if (bytes.readUInt32BE(24) !== checksum(bytes)) return 'record checksum mismatch';
-  if ((bytes[1] as number) & FLAG_FULL_KEY) {
+  if (bytes.readUInt32BE(1) !== checksum(bytes)) return 'record checksum mismatch';
+  if ((bytes[5] as number) & FLAG_FULL_KEY) {
     if (bytes.length < RECORD_HEADER_BYTES + 4) return 'record key length missing';
     const keyLength = bytes.readUInt32BE(RECORD_HEADER_BYTES);
     if (RECORD_HEADER_BYTES + 4 + keyLength > bytes.length) return 'record key overruns it';
@@ -115,34 +115,34 @@ export class StoredRecord {
   }
 
   get tombstone(): boolean {
-    return ((this.bytes[1] as number) & FLAG_TOMBSTONE) !== 0;
+    return ((this.bytes[5] as number) & FLAG_TOMBSTONE) !== 0;
   }
 
   get type(): ValueType {
-    return this.bytes[2] as ValueType;
+    return this.bytes[6] as ValueType;
   }
 
   get expireAtMs(): number {
-    return this.bytes.readDoubleBE(16);
+    return this.bytes.readDoubleBE(20);
   }
 
   get version(): Version {
     return {
-      physicalMs: this.bytes.readUIntBE(4, 6),
-      logical: this.bytes.readUInt16BE(10),
-      nodeTag: this.bytes.readUInt32BE(12),
+      physicalMs: this.bytes.readUIntBE(8, 6),
+      logical: this.bytes.readUInt16BE(14),
+      nodeTag: this.bytes.readUInt32BE(16),
     };
   }
 
   get fullKey(): Buffer | null {
-    if (((this.bytes[1] as number) & FLAG_FULL_KEY) === 0) return null;
+    if (((this.bytes[5] as number) & FLAG_FULL_KEY) === 0) return null;
     const length = this.bytes.readUInt32BE(RECORD_HEADER_BYTES);
     return this.bytes.subarray(RECORD_HEADER_BYTES + 4, RECORD_HEADER_BYTES + 4 + length);
   }
 
   get value(): Buffer {
     let offset = RECORD_HEADER_BYTES;
-    if (((this.bytes[1] as number) & FLAG_FULL_KEY) !== 0) {
+    if (((this.bytes[5] as number) & FLAG_FULL_KEY) !== 0) {
       offset += 4 + this.bytes.readUInt32BE(RECORD_HEADER_BYTES);
     }
     return this.bytes.subarray(offset);

@@ -1,0 +1,42 @@
+/**
+ * Opens the LMDB environment and its tables with the same explicit options on the main
+ * thread (reads) and on the writer thread (writes). lmdb-js shares one environment per
+ * path within the process.
+ */
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { TABLE_NAMES } from './engine.js';
+
+export interface WriterData {
+  path: string;
+}
+
+export interface OpenedDatabases {
+  root: RootDatabase<Buffer, Buffer>;
+  /** Tables in TABLE_NAMES order (the commit log names tables by this index). */
+  tables: Array<Database<Buffer, Buffer>>;
+}
+
+export function openDatabases(data: WriterData): OpenedDatabases {
+  const root = open<Buffer, Buffer>({
+    path: data.path,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+    maxDbs: 8,
+    mapSize: 2 ** 30,
+    // Commits do not wait for the previous commit's fsync; the data file stays intact on
+    // power loss (lmdb-js keeps the last flushed meta page until the next flush completes).
+    overlappingSync: true,
+    noSync: false,
+    compression: false,
+    cache: false,
+    useVersions: false,
+  });
+  const tables = TABLE_NAMES.map((name) => root.openDB<Buffer, Buffer>({
+    name,
+    keyEncoding: 'binary',
+    encoding: 'binary',
+    compression: false,
+    cache: false,
+  }));
+  return { root, tables };
+}
