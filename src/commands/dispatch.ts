@@ -38,14 +38,12 @@ export function dispatch(client: DispatchTarget, args: Buffer[]): void {
   if (spec.subcommands !== undefined && args.length >= 2) {
     const sub = server.commands.lookupSubcommand(spec, (args[1] as Buffer).latin1Slice());
     if (sub === undefined) {
-      if (spec.handler === undefined) {
-        client.replyWriter().error(errors.unknownSubcommand(args[1] as Buffer, spec.name));
-        client.afterCommand();
-        return;
-      }
-    } else {
-      spec = sub;
+      // Counted only as an error (errorstats), not as a call of the container, as in Redis.
+      client.replyWriter().error(errors.unknownSubcommand(args[1] as Buffer, spec.name));
+      client.afterCommand();
+      return;
     }
+    spec = sub;
   }
   const out = client.replyWriter();
   if (!arityMatches(spec.arity, args.length) || spec.handler === undefined) {
