@@ -2,9 +2,12 @@
  * The server-wide services command handlers use, each behind a narrow interface so the
  * commands layer depends on no concrete I/O (STYLE.md section 2). main.ts builds them.
  */
+import type { Consistency } from '../coordinator/consistency.js';
 import type { KeyValueService } from '../coordinator/key-value-service.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../runtime/clock.js';
+import type { LatencyHistogram } from '../util/latency-histogram.js';
+import type { ClusterService } from './cluster.js';
 import type { Client, CommandSpec } from './spec.js';
 
 export interface ServerContext {
@@ -20,6 +23,12 @@ export interface ServerContext {
   readonly auth: AuthService;
   readonly commands: CommandTable;
   readonly identity: ServerIdentity;
+  /** The consistency a new connection starts with (server default, or its user's). */
+  defaultConsistency(user?: string): Consistency;
+  /** The replication factor N that consistency levels are resolved against. */
+  replicationFactor(): number;
+  /** The cluster, or null for a standalone node (CLUSTER answers "disabled"). */
+  readonly cluster: ClusterService | null;
 }
 
 export interface ServerIdentity {
@@ -50,6 +59,8 @@ export interface ClientRegistry {
 
 export interface CommandCounters {
   calls: number;
+  /** Durations of the calls (INFO latencystats). */
+  readonly latency: LatencyHistogram;
   usec: number;
   rejectedCalls: number;
   failedCalls: number;

@@ -8,6 +8,7 @@ import type { CommandCounters } from './context.js';
 import type { Client, CommandSpec } from './spec.js';
 import { errors } from '../protocol/errors.js';
 import { AssertionError } from '../util/assert.js';
+import { LatencyHistogram } from '../util/latency-histogram.js';
 
 /** The connection-side hooks dispatch needs beyond the Client interface. */
 export interface DispatchTarget extends Client {
@@ -63,7 +64,7 @@ export function dispatch(client: DispatchTarget, args: Buffer[]): void {
 
 function run(client: DispatchTarget, spec: CommandSpec, args: Buffer[], out: ReplyWriter): void {
   const server = client.server;
-  const counters = countersOf(server.stats.commandCounters, spec.name);
+  client.lastCommand = spec.name;
   const errorsBefore = out.errorsWritten;
   const started = performance.now();
   try {
@@ -73,12 +74,15 @@ function run(client: DispatchTarget, spec: CommandSpec, args: Buffer[], out: Rep
     if (error instanceof AssertionError) throw error;
     reportInternalError(client, spec, error, out);
   }
-  const durationUs = Math.round((performance.now() - started) * 1000);
+  const durationMs = performance.now() - started;
+  const durationUs = Math.round(durationMs * 1000);
+  // Looked up after the handler: CONFIG RESETSTAT clears the table and counts itself anew.
+  const counters = countersOf(server.stats.commandCounters, spec.name);
   counters.calls++;
   counters.usec += durationUs;
+  counters.latency.record(durationMs * 1e6);
   if (out.errorsWritten !== errorsBefore) counters.failedCalls++;
   server.stats.commandsProcessed++;
-  client.lastCommand = spec.name;
   const threshold = server.slowlog.thresholdUs;
   if (threshold >= 0 && durationUs >= threshold && !spec.flags.includes('skip_slowlog')) {
     server.slowlog.record(client, args, durationUs);
@@ -116,7 +120,8 @@ function arityMatches(arity: number, count: number): boolean {
 function countersOf(table: Map<string, CommandCounters>, name: string): CommandCounters {
   let counters = table.get(name);
   if (counters === undefined) {
-    counters = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+    counters = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0,
+      latency: new LatencyHistogram() };
     table.set(name, counters);
   }
   return counters;

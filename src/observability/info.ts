@@ -36,8 +36,8 @@ type Section = [string, Array<[string, string | number]>];
 
 const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication',
   'cpu', 'modules', 'errorstats', 'cluster', 'keyspace', 'ringkv'];
-const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 8), 'commandstats',
-  ...DEFAULT_SECTIONS.slice(8)];
+const ALL_SECTIONS = [...DEFAULT_SECTIONS.slice(0, 8), 'commandstats', 'errorstats',
+  'latencystats', ...DEFAULT_SECTIONS.slice(9)];
 
 export class Info implements InfoService {
   constructor(private readonly sources: InfoSources) {}
@@ -77,6 +77,7 @@ export class Info implements InfoService {
       case 'modules': return ['Modules', []];
       case 'commandstats': return ['Commandstats', this.commandstats()];
       case 'errorstats': return ['Errorstats', this.errorstats()];
+      case 'latencystats': return ['Latencystats', this.latencystats()];
       case 'cluster': return ['Cluster', [['cluster_enabled', this.sources.clusterEnabled() ? 1 : 0]]];
       case 'keyspace': return ['Keyspace', this.keyspace()];
       case 'ringkv': return ['RingKV', this.sources.ringkv()];
@@ -122,6 +123,7 @@ export class Info implements InfoService {
       ['client_recent_max_input_buffer', 0],
       ['client_recent_max_output_buffer', 0],
       ['blocked_clients', 0],
+      ['pubsub_clients', 0],
       ['tracking_clients', 0],
       ['clients_in_timeout_table', 0],
     ];
@@ -218,6 +220,18 @@ export class Info implements InfoService {
       rows.push([`cmdstat_${name}`, `calls=${counters.calls},usec=${counters.usec},` +
         `usec_per_call=${perCall.toFixed(2)},rejected_calls=${counters.rejectedCalls},` +
         `failed_calls=${counters.failedCalls}`]);
+    }
+    return rows;
+  }
+
+  private latencystats(): Array<[string, string]> {
+    const rows: Array<[string, string]> = [];
+    for (const [name, counters] of this.sources.stats.commandCounters) {
+      const histogram = counters.latency;
+      if (histogram.count === 0) continue;
+      const usec = (percent: number): string => (histogram.percentile(percent) / 1000).toFixed(3);
+      rows.push([`latency_percentiles_usec_${name}`,
+        `p50=${usec(50)},p99=${usec(99)},p99.9=${usec(99.9)}`]);
     }
     return rows;
   }

@@ -4,7 +4,9 @@
  * bytes written so far as zero-copy slices; a slab is never written again after a slice of
  * it was handed out, so the socket may hold slices for as long as it needs.
  *
- * Values of BIG_VALUE_BYTES or more are not copied: they are queued as their own chunk.
+ * Values of BIG_VALUE_BYTES or more get a buffer of their own, queued as their own chunk
+ * (not copied into the slab). They are copied all the same: a value may be a view of a
+ * buffer its owner reuses (lmdb-js reads), and a slow reader may hold replies for long.
  */
 export type Protocol = 2 | 3;
 
@@ -136,7 +138,7 @@ export class ReplyWriter {
     const length = value.length;
     if (length >= BIG_VALUE_BYTES) {
       this.header(36, length);
-      this.raw(value);
+      this.raw(Buffer.from(value));
       this.reserve(2);
       this.crlf();
       return;
@@ -271,22 +273,68 @@ export class ReplyWriter {
 const TRUE_RESP3 = Buffer.from('#t\r\n');
 const FALSE_RESP3 = Buffer.from('#f\r\n');
 
-/** C's `%.17g`, which Redis 7.0 uses for doubles in replies. */
+/**
+ * C's `%.17g`, which Redis 7.0 uses for doubles in replies. Computed from the double's exact
+ * decimal expansion (BigInt) and rounded half to even, as printf does; toExponential would
+ * round exact ties up.
+ */
 export function formatDouble(value: number): string {
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';
   if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  const precise = value.toExponential(16); // 17 significant digits
-  const [mantissa, exponentText] = precise.split('e') as [string, string];
-  const actualExponent = Number(exponentText);
-  if (actualExponent < -4 || actualExponent >= 17) {
-    const trimmed = trimZeros(mantissa);
-    const sign = actualExponent < 0 ? '-' : '+';
-    const magnitude = Math.abs(actualExponent);
-    return `${trimmed}e${sign}${magnitude < 10 ? '0' : ''}${magnitude}`;
+  const negative = value < 0;
+  const { digits, exponent } = significantDigits(Math.abs(value), 17);
+  let text: string;
+  if (exponent < -4 || exponent >= 17) {
+    const mantissa = trimZeros(`${digits[0]}.${digits.slice(1)}`);
+    const magnitude = Math.abs(exponent);
+    text = `${mantissa}e${exponent < 0 ? '-' : '+'}${magnitude < 10 ? '0' : ''}${magnitude}`;
+  } else if (exponent >= 0) {
+    text = trimZeros(`${digits.slice(0, exponent + 1)}.${digits.slice(exponent + 1)}`);
+  } else {
+    text = trimZeros(`0.${'0'.repeat(-exponent - 1)}${digits}`);
   }
-  return trimZeros(value.toFixed(Math.max(0, 16 - actualExponent)));
+  return negative ? `-${text}` : text;
+}
+
+/**
+ * The first `count` significant decimal digits of a positive finite double, rounded half
+ * to even from its exact value, and the decimal exponent of the first digit.
+ */
+function significantDigits(value: number, count: number): { digits: string; exponent: number } {
+  // value = mantissa * 2^binaryExponent exactly.
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  let mantissa = bits & 0xfffffffffffffn;
+  if (biased !== 0) mantissa |= 1n << 52n;
+  const binaryExponent = (biased === 0 ? 1 : biased) - 1075;
+  // exact = numerator / 10^scale
+  let numerator: bigint;
+  let scale: number;
+  if (binaryExponent >= 0) {
+    numerator = mantissa << BigInt(binaryExponent);
+    scale = 0;
+  } else {
+    numerator = mantissa * 5n ** BigInt(-binaryExponent);
+    scale = -binaryExponent;
+  }
+  const all = numerator.toString();
+  const exponent = all.length - 1 - scale;
+  if (all.length <= count) return { digits: all.padEnd(count, '0'), exponent };
+  let kept = BigInt(all.slice(0, count));
+  const rest = all.slice(count);
+  const half = `5${'0'.repeat(rest.length - 1)}`;
+  if (rest > half || (rest === half && kept % 2n === 1n)) kept += 1n;
+  let digits = kept.toString();
+  let adjusted = exponent;
+  if (digits.length > count) {
+    digits = digits.slice(0, count);
+    adjusted++;
+  }
+  return { digits, exponent: adjusted };
 }
 
 function trimZeros(text: string): string {

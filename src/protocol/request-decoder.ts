@@ -239,10 +239,22 @@ export function parseInteger(buffer: Buffer, start: number, end: number): number
   if (first === 48) return index + 1 === end && !negative ? 0 : NaN;
   if (first < 49 || first > 57) return NaN;
   let value = 0;
+  const digitsStart = index;
   for (; index < end; index++) {
     const digit = (buffer[index] as number) - 48;
     if (digit < 0 || digit > 9) return NaN;
     value = value * 10 + digit;
   }
+  // string2ll rejects anything outside int64; beyond 2^53 the double is inexact, so compare
+  // the digits themselves against the int64 limits.
+  const digits = end - digitsStart;
+  if (digits > 19) return NaN;
+  if (digits === 19) {
+    const limit = negative ? INT64_MIN_DIGITS : INT64_MAX_DIGITS;
+    if (buffer.latin1Slice(digitsStart, end) > limit) return NaN;
+  }
   return negative ? -value : value;
 }
+
+const INT64_MAX_DIGITS = '9223372036854775807';
+const INT64_MIN_DIGITS = '9223372036854775808';

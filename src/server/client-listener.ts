@@ -125,13 +125,13 @@ export class ClientListener implements ClientRegistry {
     context.stats.connectionsReceived++;
     if (this.connections.size >= this.options.limits.clientsMax) {
       context.stats.rejectedConnections++;
-      socket.end(`-${errors.maxClients}\r\n`);
+      refuse(socket, `-${errors.maxClients}\r\n`);
       return;
     }
     const refusal = this.options.refusal(socket);
     if (refusal !== null) {
       context.stats.rejectedConnections++;
-      socket.end(refusal);
+      refuse(socket, refusal);
       return;
     }
     const keepAliveSeconds = this.options.keepAliveSeconds();
@@ -144,4 +144,13 @@ export class ClientListener implements ClientRegistry {
     }, this.options.logger);
     this.connections.set(id, connection);
   }
+}
+
+/**
+ * Sends a refusal and closes the socket outright once it is written: waiting for the
+ * client to close too would keep the socket (and shutdown) open if the client never reads.
+ */
+function refuse(socket: Socket, message: string): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(message, () => socket.destroy());
 }

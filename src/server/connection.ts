@@ -12,12 +12,16 @@ import type { ServerContext } from '../commands/context.js';
 import { RequestDecoder } from '../protocol/request-decoder.js';
 import { ReplyWriter, type Protocol } from '../protocol/reply-writer.js';
 import { ReplyQueue, type ReplySegment } from './reply-queue.js';
+import type { Consistency } from '../coordinator/consistency.js';
 
 export interface ConnectionHooks {
   onClose(connection: Connection): void;
   isLoading(): boolean;
   recordError(prefix: string): void;
 }
+
+/** The slot token of a deferred reply the client asked not to receive (CLIENT REPLY). */
+const SUPPRESSED = Symbol('suppressed reply');
 
 export class Connection implements DispatchTarget {
   db = 0;
@@ -27,6 +31,7 @@ export class Connection implements DispatchTarget {
   user = 'default';
   authenticated: boolean;
   replyMode: 'on' | 'off' | 'skip' = 'on';
+  consistency: Consistency;
   noEvict = false;
   noTouch = false;
   lastCommand = 'NULL';
@@ -55,6 +60,7 @@ export class Connection implements DispatchTarget {
     this.createdMs = server.clock.nowMs();
     this.lastInteractionMs = this.createdMs;
     this.authenticated = !server.auth.required;
+    this.consistency = { ...server.defaultConsistency() };
     this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
     this.localAddress = formatAddress(socket.localAddress, socket.localPort);
     this.decoder = new RequestDecoder(limits);
@@ -121,6 +127,23 @@ export class Connection implements DispatchTarget {
 
   hold(): unknown {
     return this.queue.hold();
+  }
+
+  defer(): unknown {
+    if (this.replyMode !== 'on' || this.skipNext) return SUPPRESSED;
+    return this.queue.slot();
+  }
+
+  deferredWriter(token: unknown): ReplyWriter {
+    return token === SUPPRESSED ? this.silentWriter : (token as ReplySegment).writer;
+  }
+
+  fill(token: unknown): void {
+    if (token === SUPPRESSED) {
+      this.silentWriter.discard();
+      return;
+    }
+    if (!this.closed) this.queue.fill(token as ReplySegment);
   }
 
   durable(token: unknown, error: Error | null): void {
@@ -248,8 +271,10 @@ export class Connection implements DispatchTarget {
   }
 
   private mustPause(): boolean {
+    // Replies not yet handed to the socket count too: one input chunk of GETs of big values
+    // could otherwise build hundreds of megabytes of replies before the first write.
     return this.queue.waitingSegments >= PIPELINE_DEPTH_MAX ||
-      this.socket.writableLength >= REPLY_BACKPRESSURE_BYTES;
+      this.socket.writableLength + this.queue.writer.length >= REPLY_BACKPRESSURE_BYTES;
   }
 
   private pause(): void {

@@ -67,6 +67,8 @@ export class GroupBuilder {
   }
 
   add(table: number, kind: LogOperation, key: Buffer, value: Buffer | null): void {
+    // A remove carries no value, whatever the caller passed.
+    if (kind === LogOperation.Remove) value = null;
     const valueLength = value === null ? 0 : value.length;
     const needed = OPERATION_HEADER_BYTES + key.length + valueLength;
     this.reserve(needed);

@@ -33,12 +33,11 @@ import {
 } from './engine.js';
 import { openDatabases } from './lmdb-open.js';
 
-type Overlay = Map<string, Buffer | null>;
 
 /** The writes of one event-loop turn; parallel arrays avoid an object per write. */
 interface Group {
   sequence: number;
-  overlays: Overlay[];
+  tables: LmdbTable[];
   keys: string[];
   values: Array<Buffer | null>;
   listeners: DurabilityListener[];
@@ -128,16 +127,16 @@ export class LmdbEngine implements StorageEngine {
   }
 
   /** Writes of the engine's tables end up here: overlay, then the turn's group. */
-  record(overlay: Overlay, tableIndex: number, key: Buffer, value: Buffer | null): void {
+  record(table: LmdbTable, tableIndex: number, key: Buffer, value: Buffer | null): void {
     let group = this.group;
     if (group === null) {
-      group = { sequence: 0, overlays: [], keys: [], values: [], listeners: [], tokens: [] };
+      group = { sequence: 0, tables: [], keys: [], values: [], listeners: [], tokens: [] };
       this.group = group;
       setImmediate(this.sealBound);
     }
     const keyText = key.latin1Slice();
-    overlay.set(keyText, value);
-    group.overlays.push(overlay);
+    table.setPending(keyText, key, value);
+    group.tables.push(table);
     group.keys.push(keyText);
     group.values.push(value);
     this.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
@@ -319,16 +318,20 @@ function report(listeners: DurabilityListener[], tokens: unknown[], error: Error
 
 /** Drops overlay entries the group wrote, unless a later write replaced them. */
 function clearOverlay(group: Group): void {
-  const { overlays, keys, values } = group;
+  const { tables, keys, values } = group;
   for (let index = 0; index < keys.length; index++) {
-    const overlay = overlays[index] as Overlay;
-    const key = keys[index] as string;
-    if (overlay.get(key) === values[index]) overlay.delete(key);
+    (tables[index] as LmdbTable).clearPending(keys[index] as string, values[index] as Buffer | null);
   }
 }
 
+/**
+ * A table: LMDB plus the overlay of writes the writer thread has not committed yet. The
+ * overlay is also indexed by the stored key's first two bytes (the slot, for records), so a
+ * range scan looks only at the pending writes that can fall in its range.
+ */
 class LmdbTable implements StorageTable {
-  private readonly overlay: Overlay = new Map();
+  private readonly overlay = new Map<string, Buffer | null>();
+  private readonly pendingByPrefix = new Map<number, Map<string, Buffer>>();
 
   constructor(
     readonly database: Database<Buffer, Buffer>,
@@ -348,11 +351,32 @@ class LmdbTable implements StorageTable {
   }
 
   put(key: Buffer, value: Buffer): void {
-    this.engine.record(this.overlay, this.index, key, value);
+    this.engine.record(this, this.index, key, value);
   }
 
   remove(key: Buffer): void {
-    this.engine.record(this.overlay, this.index, key, null);
+    this.engine.record(this, this.index, key, null);
+  }
+
+  setPending(keyText: string, key: Buffer, value: Buffer | null): void {
+    this.overlay.set(keyText, value);
+    const prefix = prefixOf(key);
+    let bucket = this.pendingByPrefix.get(prefix);
+    if (bucket === undefined) {
+      bucket = new Map();
+      this.pendingByPrefix.set(prefix, bucket);
+    }
+    if (!bucket.has(keyText)) bucket.set(keyText, Buffer.from(key));
+  }
+
+  /** The writer committed this write: drop it unless a later write replaced it. */
+  clearPending(keyText: string, value: Buffer | null): void {
+    if (this.overlay.get(keyText) !== value) return;
+    this.overlay.delete(keyText);
+    const prefix = prefixOf(Buffer.from(keyText.slice(0, 2), 'latin1'));
+    const bucket = this.pendingByPrefix.get(prefix);
+    bucket?.delete(keyText);
+    if (bucket !== undefined && bucket.size === 0) this.pendingByPrefix.delete(prefix);
   }
 
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {
@@ -384,11 +408,15 @@ class LmdbTable implements StorageTable {
   /** Overlay entries with start <= key < end, sorted by key. */
   private pendingInRange(start: Buffer, end: Buffer): Array<[Buffer, Buffer | null]> {
     if (this.overlay.size === 0) return [];
+    const first = prefixOf(start);
+    const last = end.length === 0 ? 0xffff : prefixOf(end);
     const entries: Array<[Buffer, Buffer | null]> = [];
-    for (const [keyText, value] of this.overlay) {
-      const key = Buffer.from(keyText, 'latin1');
-      if (Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0) {
-        entries.push([key, value]);
+    for (const [prefix, bucket] of this.pendingByPrefix) {
+      if (prefix < first || prefix > last) continue;
+      for (const [keyText, key] of bucket) {
+        if (Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0) {
+          entries.push([key, this.overlay.get(keyText) ?? null]);
+        }
       }
     }
     entries.sort((a, b) => Buffer.compare(a[0], b[0]));
@@ -396,3 +424,7 @@ class LmdbTable implements StorageTable {
   }
 }
 
+/** The first two bytes of a key as a number (a missing byte counts as 0). */
+function prefixOf(key: Buffer): number {
+  return ((key[0] ?? 0) << 8) | (key[1] ?? 0);
+}

@@ -13,6 +13,8 @@ import {
   isDigestForm,
   slotDbEnd,
   slotDbStart,
+  slotOf,
+  slotStart,
   storedKey,
   userKeyOf,
 } from './stored-key.js';
@@ -42,6 +44,7 @@ export interface ScanPage {
 
 const EXPIRY_KEY_TIME_BYTES = 8;
 const LOAD_PAGE_ENTRIES = 4096;
+const SCAN_PAGE_ENTRIES = 1024;
 
 export class LocalStore {
   private readonly records: StorageTable;
@@ -133,29 +136,34 @@ export class LocalStore {
    * (or inside a slot when it alone holds `keysMax`).
    */
   scan(db: number, slot: number, after: Buffer | null, keysWanted: number, slotsMax: number,
-      keysMax: number): ScanPage {
+      keysMax: number, includeSlot: ((slot: number) => boolean) | null = null): ScanPage {
+    // One ordered pass over the slots' whole range (all databases; other databases' keys
+    // are skipped), rather than a seek per slot: databases other than 0 are usually empty.
     const keys: ScannedKey[] = [];
-    let visited = 0;
-    let from = after;
-    for (; slot < SLOTS_COUNT && visited < slotsMax; slot++, visited++, from = null) {
-      const start = from === null ? slotDbStart(slot, db) : Buffer.concat([from, ZERO_BYTE]);
-      const room = keysMax - keys.length;
-      const entries = this.records.range(start, slotDbEnd(slot, db), room);
+    const endSlot = Math.min(SLOTS_COUNT, slot + slotsMax);
+    const end = slotStart(endSlot);
+    let start = after === null ? slotStart(slot) : Buffer.concat([after, ZERO_BYTE]);
+    let lastSlot = -1;
+    for (;;) {
+      const entries = this.records.range(start, end, SCAN_PAGE_ENTRIES);
       for (const [stored, bytes] of entries) {
+        const entrySlot = slotOf(stored);
+        if (keys.length >= keysWanted && entrySlot !== lastSlot) {
+          return { keys, nextSlot: entrySlot, nextAfter: null };
+        }
+        if (dbOf(stored) !== db || (includeSlot !== null && !includeSlot(entrySlot))) continue;
         const record = this.verified(stored, bytes);
         if (record === undefined || record.tombstone) continue;
-        keys.push({ key: userKeyFrom(stored, record), slot, record });
+        keys.push({ key: userKeyFrom(stored, record), slot: entrySlot, record });
+        lastSlot = entrySlot;
+        if (keys.length >= keysMax) return { keys, nextSlot: entrySlot, nextAfter: stored };
       }
-      if (entries.length >= room && entries.length > 0) {
-        const last = (entries[entries.length - 1] as [Buffer, Buffer])[0];
-        return { keys, nextSlot: slot, nextAfter: last };
-      }
-      if (keys.length >= keysWanted) {
-        return { keys, nextSlot: slot + 1, nextAfter: null };
-      }
+      if (entries.length < SCAN_PAGE_ENTRIES) break;
+      start = Buffer.concat([(entries[entries.length - 1] as [Buffer, Buffer])[0], ZERO_BYTE]);
     }
-    return { keys, nextSlot: slot, nextAfter: null };
+    return { keys, nextSlot: endSlot, nextAfter: null };
   }
+
 
   /** Removes every key of one database. */
   flushDatabase(db: number): void {
