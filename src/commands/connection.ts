@@ -3,9 +3,9 @@
  * (Redis 7 semantics; CLIENT SETINFO and NO-TOUCH as in 7.2, which clients send).
  */
 import { DATABASES_COUNT } from '../config/limits.js';
-import { errors } from '../protocol/errors.js';
+import { cString, errors } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import { parseInt64, parseSafeInteger } from './numbers.js';
+import { parseInt32, parseInt64, parseSafeInteger } from './numbers.js';
 import type { Client } from './spec.js';
 
 export function pingCommand(_client: Client, args: Buffer[], out: ReplyWriter): void {
@@ -30,11 +30,15 @@ function isValidAttribute(value: Buffer): boolean {
   return true;
 }
 
+/**
+ * HELLO as Redis 7.0 runs it: the version first, then each option in order, acting at once
+ * (AUTH authenticates and SETNAME names the client even when a later option fails), then
+ * the authentication check, then the protocol switch and the reply.
+ */
 export function helloCommand(client: Client, args: Buffer[], out: ReplyWriter): void {
   let version = 0;
-  let next = 1;
   if (args.length >= 2) {
-    const parsed = parseInt64(args[next++] as Buffer);
+    const parsed = parseInt64(args[1] as Buffer);
     if (parsed === null) {
       out.error('ERR Protocol version is not an integer or out of range');
       return;
@@ -45,46 +49,47 @@ export function helloCommand(client: Client, args: Buffer[], out: ReplyWriter): 
     }
     version = Number(parsed);
   }
-  let user: Buffer | null = null;
-  let password: Buffer | null = null;
-  let name: Buffer | null = null;
-  for (let index = next; index < args.length; index++) {
-    const more = args.length - 1 - index;
-    const option = (args[index] as Buffer).latin1Slice().toUpperCase();
-    if (option === 'AUTH' && more >= 2) {
-      user = args[index + 1] as Buffer;
-      password = args[index + 2] as Buffer;
-      index += 2;
-    } else if (option === 'SETNAME' && more >= 1) {
-      name = args[index + 1] as Buffer;
-      if (!isValidAttribute(name)) {
-        out.error(INVALID_NAME);
-        return;
-      }
-      index++;
-    } else {
-      out.error(`ERR Syntax error in HELLO option '${(args[index] as Buffer).toString()}'`);
-      return;
-    }
-  }
-  if (user !== null && password !== null) {
-    const userName = user.toString();
-    if (!client.server.auth.check(userName, password)) {
-      out.error(errors.wrongPass);
-      return;
-    }
-    client.setAuthenticated(true, userName);
-  }
+  if (!applyHelloOptions(client, args, out)) return;
   if (!client.authenticated) {
     out.error('NOAUTH HELLO must be called with the client already authenticated, otherwise ' +
-      'the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and ' +
+      'the HELLO AUTH <user> <pass> option can be used to authenticate the client and ' +
       'select the RESP protocol version at the same time');
     return;
   }
-  if (name !== null) client.name = name.toString();
-  if (version !== 0) {
-    client.protocol = version as 2 | 3;
+  if (version !== 0) client.protocol = version as 2 | 3;
+  writeHello(client, out);
+}
+
+/** Runs HELLO's AUTH and SETNAME options in order; false once one failed (and replied). */
+function applyHelloOptions(client: Client, args: Buffer[], out: ReplyWriter): boolean {
+  for (let index = 2; index < args.length; index++) {
+    const more = args.length - 1 - index;
+    const option = (args[index] as Buffer).latin1Slice().toUpperCase();
+    if (option === 'AUTH' && more >= 2) {
+      const user = (args[index + 1] as Buffer).toString();
+      if (!client.server.auth.check(user, args[index + 2] as Buffer)) {
+        out.error(errors.wrongPass);
+        return false;
+      }
+      client.setAuthenticated(true, user);
+      index += 2;
+    } else if (option === 'SETNAME' && more >= 1) {
+      const name = args[index + 1] as Buffer;
+      if (!isValidAttribute(name)) {
+        out.error(INVALID_NAME);
+        return false;
+      }
+      client.name = name.toString();
+      index++;
+    } else {
+      out.error(`ERR Syntax error in HELLO option '${cString(args[index] as Buffer)}'`);
+      return false;
+    }
   }
+  return true;
+}
+
+function writeHello(client: Client, out: ReplyWriter): void {
   const identity = client.server.identity;
   out.mapHeader(7);
   out.bulkString('server');
@@ -130,9 +135,9 @@ export function authCommand(client: Client, args: Buffer[], out: ReplyWriter): v
 }
 
 export function selectCommand(client: Client, args: Buffer[], out: ReplyWriter): void {
-  const db = parseSafeInteger(args[1] as Buffer);
-  if (db === null || db < -2147483648 || db > 2147483647) {
-    out.error(errors.notInteger);
+  const db = parseInt32(args[1] as Buffer);
+  if (typeof db === 'string') {
+    out.error(db);
     return;
   }
   if (db < 0 || db >= DATABASES_COUNT) {
@@ -175,7 +180,7 @@ export function clientGetnameCommand(client: Client, _args: Buffer[], out: Reply
 }
 
 export function clientSetinfoCommand(client: Client, args: Buffer[], out: ReplyWriter): void {
-  const attribute = (args[2] as Buffer).toString();
+  const attribute = (args[2] as Buffer).toString('latin1');
   const value = args[3] as Buffer;
   const lower = attribute.toLowerCase();
   if (lower !== 'lib-name' && lower !== 'lib-ver') {
@@ -202,19 +207,20 @@ export function clientListCommand(client: Client, args: Buffer[], out: ReplyWrit
     if (option === 'type' && args.length === 4) {
       const type = (args[3] as Buffer).latin1Slice().toLowerCase();
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type)) {
-        out.error(`ERR Unknown client type '${(args[3] as Buffer).toString()}'`);
+        out.error(`ERR Unknown client type '${(args[3] as Buffer).toString('latin1')}'`);
         return;
       }
       if (type !== 'normal') clients = [];
     } else if (option === 'id' && args.length >= 4) {
       const ids: number[] = [];
       for (let index = 3; index < args.length; index++) {
-        const id = parseSafeInteger(args[index] as Buffer);
-        if (id === null || id <= 0) {
+        // Any 64-bit integer is accepted; ids that name no client simply match nothing.
+        const id = parseInt64(args[index] as Buffer);
+        if (id === null) {
           out.error('ERR Invalid client ID');
           return;
         }
-        ids.push(id);
+        ids.push(Number(id));
       }
       clients = clients.filter((candidate) => ids.includes(candidate.id));
     } else {
@@ -281,7 +287,7 @@ function parseKillFilter(args: Buffer[], out: ReplyWriter): KillFilter | null {
     }
     const option = (args[index] as Buffer).latin1Slice().toLowerCase();
     const value = args[index + 1] as Buffer;
-    const text = value.toString();
+    const text = value.toString('latin1');
     if (option === 'id') {
       const id = parseSafeInteger(value);
       if (id === null || id <= 0) {
@@ -301,6 +307,11 @@ function parseKillFilter(args: Buffer[], out: ReplyWriter): KillFilter | null {
     } else if (option === 'laddr') {
       filter.laddr = text;
     } else if (option === 'user') {
+      // The default user is the only one there is.
+      if (text !== 'default') {
+        out.error(`ERR No such user '${cString(value)}'`);
+        return null;
+      }
       filter.user = text;
     } else if (option === 'skipme') {
       const answer = text.toLowerCase();
@@ -350,7 +361,8 @@ export function clientReplyCommand(client: Client, args: Buffer[], out: ReplyWri
   const mode = (args[2] as Buffer).latin1Slice().toLowerCase();
   if (mode === 'on') {
     client.replyMode = 'on';
-    out.ok();
+    // `out` was chosen while replies were off: Redis clears the flag first, then replies.
+    client.writer.ok();
   } else if (mode === 'off') {
     client.replyMode = 'off';
   } else if (mode === 'skip') {

@@ -8,10 +8,10 @@ import {
   type KeyOperation,
   type LiveValue,
 } from '../coordinator/key-value-service.js';
-import { errors } from '../protocol/errors.js';
+import { cString, errors } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { globMatch } from '../util/glob.js';
-import { INT64_MAX, INT64_MIN, parseInt64, parseSafeInteger } from './numbers.js';
+import { INT64_MAX, INT64_MIN, parseInt32, parseInt64 } from './numbers.js';
 import type { Client } from './spec.js';
 
 const NONE: readonly Change[] = [];
@@ -167,19 +167,13 @@ function parseExpireFlags(args: Buffer[]): ExpireFlags | string {
     else if (option === 'xx') flags.xx = true;
     else if (option === 'gt') flags.gt = true;
     else if (option === 'lt') flags.lt = true;
-    else return `ERR Unsupported option ${cText(args[index] as Buffer)}`;
+    else return `ERR Unsupported option ${cString(args[index] as Buffer)}`;
   }
   if (flags.nx && (flags.xx || flags.gt || flags.lt)) {
     return 'ERR NX and XX, GT or LT options at the same time are not compatible';
   }
   if (flags.gt && flags.lt) return 'ERR GT and LT options at the same time are not compatible';
   return flags;
-}
-
-/** How a C `%s` shows a byte string: up to its first NUL. */
-function cText(bytes: Buffer): string {
-  const nul = bytes.indexOf(0);
-  return (nul === -1 ? bytes : bytes.subarray(0, nul)).toString('utf8');
 }
 
 function expireGeneric(client: Client, args: Buffer[], out: ReplyWriter, command: string,
@@ -323,9 +317,9 @@ export function copyCommand(client: Client, args: Buffer[], out: ReplyWriter): v
     if (option === 'replace') {
       replace = true;
     } else if (option === 'db' && index + 1 < args.length) {
-      const db = parseSafeInteger(args[++index] as Buffer);
-      if (db === null || db < -2147483648 || db > 2147483647) {
-        out.error(errors.notInteger);
+      const db = parseInt32(args[++index] as Buffer);
+      if (typeof db === 'string') {
+        out.error(db);
         return;
       }
       if (db < 0 || db >= DATABASES_COUNT) {
@@ -414,13 +408,20 @@ export function scanCommand(client: Client, args: Buffer[], out: ReplyWriter): v
   for (const key of result.keys) out.bulk(key);
 }
 
-/** Redis parses cursors with strtoul: decimal, optional sign, no spaces. */
+/**
+ * Redis parses cursors with strtoul: decimal, optional sign (negative wraps), no leading
+ * space, nothing after the digits. strtoul sees a C string, so an empty one (or one that
+ * starts with NUL) reads as 0.
+ */
 function parseCursor(bytes: Buffer): number | null {
-  const text = bytes.latin1Slice();
+  const nul = bytes.indexOf(0);
+  const text = (nul === -1 ? bytes : bytes.subarray(0, nul)).latin1Slice();
+  if (text.length === 0) return 0;
   if (!/^[+-]?\d+$/.test(text)) return null;
   const value = BigInt(text);
+  const magnitude = value < 0n ? -value : value;
+  if (magnitude >= 1n << 64n) return null;
   const unsigned = value < 0n ? (1n << 64n) + value : value;
-  if (unsigned >= 1n << 64n) return null;
   // Our cursors are below 2^53; anything larger restarts the slot it names (see scan-cursors).
   return Number(unsigned % (1n << 50n));
 }
@@ -455,8 +456,7 @@ function flushGeneric(client: Client, args: Buffer[], out: ReplyWriter, db: numb
   out.ok();
   const token = client.hold();
   client.server.kv.flush(db, (error) => {
-    if (error === null) client.release(token);
-    else client.abort(token);
+    client.durable(token, error);
   });
 }
 

@@ -36,8 +36,7 @@ export function saveCommand(client: Client, _args: Buffer[], out: ReplyWriter): 
   out.ok();
   const token = client.hold();
   persistence.save((error) => {
-    if (error === null) client.release(token);
-    else client.abort(token);
+    client.durable(token, error);
   });
 }
 
@@ -101,7 +100,7 @@ export function slowlogGetCommand(client: Client, args: Buffer[], out: ReplyWrit
     }
     count = parsed === -1 ? Number.MAX_SAFE_INTEGER : Number(parsed);
   } else if (args.length > 3) {
-    out.error(errors.wrongArity('slowlog|get'));
+    out.error(errors.subcommandSyntax(args[0] as Buffer, args[1] as Buffer));
     return;
   }
   const entries = client.server.slowlog.entries(count);
@@ -154,13 +153,14 @@ export function configGetCommand(client: Client, args: Buffer[], out: ReplyWrite
 }
 
 export function configSetCommand(client: Client, args: Buffer[], out: ReplyWriter): void {
+  // An odd count of name/value arguments passes the arity check; Redis calls it a syntax error.
   if (args.length % 2 !== 0) {
-    out.error(errors.wrongArity('config|set'));
+    out.error(errors.syntax);
     return;
   }
   const pairs: Array<[string, string]> = [];
   for (let index = 2; index < args.length; index += 2) {
-    pairs.push([(args[index] as Buffer).toString(), (args[index + 1] as Buffer).toString()]);
+    pairs.push([(args[index] as Buffer).toString('latin1'), (args[index + 1] as Buffer).toString()]);
   }
   const error = client.server.config.set(pairs);
   if (error === null) out.ok();

@@ -3,6 +3,7 @@
  * everything COMMAND / COMMAND INFO / COMMAND DOCS report, in one readonly table entry per
  * command (cf. Redis's commands/*.json). Handlers are module-level functions.
  */
+import type { Consistency } from '../coordinator/consistency.js';
 import type { ReplyTarget } from '../coordinator/key-value-service.js';
 import type { ReplyWriter, Protocol } from '../protocol/reply-writer.js';
 
@@ -30,6 +31,8 @@ export interface Client extends ReplyTarget {
   libVersion: string;
   user: string;
   authenticated: boolean;
+  /** Read and write consistency levels (CONSISTENCY). */
+  consistency: Consistency;
   /** CLIENT REPLY: ON, OFF or SKIP (SKIP drops the next command's reply). */
   replyMode: 'on' | 'off' | 'skip';
   noEvict: boolean;

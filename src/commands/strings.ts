@@ -14,14 +14,14 @@ import { errors } from '../protocol/errors.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { parseExpiry, type ExpiryOption } from './expiry.js';
 import {
-  addDecimals,
   addInt64,
-  formatDecimal,
+  addLongDoubles,
+  formatLongDouble,
   int64Bytes,
-  isDecimalOverflow,
-  parseDecimal,
   parseInt64,
+  parseLongDouble,
   INT64_MIN,
+  type LongDouble,
 } from './numbers.js';
 import type { Client } from './spec.js';
 
@@ -476,8 +476,11 @@ export function getrangeCommand(client: Client, args: Buffer[], out: ReplyWriter
     out.error(errors.notInteger);
     return;
   }
+  // Redis's first test compares the 64-bit indexes themselves, before any clamping: both
+  // negative with the start after the end is empty whatever the string's length.
+  const emptyRange = start < 0 && end < 0 && start > end;
   client.server.kv.execute(client, client.db, new GetRange(args[1] as Buffer,
-    clampToNumber(start), clampToNumber(end)));
+    emptyRange ? 1 : clampToNumber(start), emptyRange ? 0 : clampToNumber(end)));
 }
 
 /** Indexes beyond 2^53 behave like any index past the end of a string. */
@@ -573,6 +576,8 @@ export function decrbyCommand(client: Client, args: Buffer[], out: ReplyWriter):
   client.server.kv.execute(client, client.db, new IncrementBy(args[1] as Buffer, increment));
 }
 
+const LONG_DOUBLE_ZERO: LongDouble = { negative: false, significand: 0n, exponent: 0 };
+
 class IncrementByFloat extends SingleKey {
   readonly readsValues = true;
   private result: Buffer | string = EMPTY;
@@ -583,22 +588,18 @@ class IncrementByFloat extends SingleKey {
 
   apply(values: ReadonlyArray<LiveValue | undefined>): readonly Change[] {
     const current = values[0];
-    const base = current === undefined ? { mantissa: 0n, exponent: 0 } : parseDecimal(current.value);
-    const increment = parseDecimal(this.increment);
+    const base = current === undefined ? LONG_DOUBLE_ZERO : parseLongDouble(current.value);
+    const increment = parseLongDouble(this.increment);
     if (base === null || increment === null) {
       this.result = errors.notFloat;
       return NONE;
     }
-    if (typeof base === 'string' || typeof increment === 'string') {
+    const sum = base === 'inf' || increment === 'inf' ? 'inf' : addLongDoubles(base, increment);
+    if (sum === 'inf') {
       this.result = 'ERR increment would produce NaN or Infinity';
       return NONE;
     }
-    const sum = addDecimals(base, increment);
-    if (isDecimalOverflow(sum)) {
-      this.result = 'ERR increment would produce NaN or Infinity';
-      return NONE;
-    }
-    const text = Buffer.from(formatDecimal(sum), 'latin1');
+    const text = Buffer.from(formatLongDouble(sum), 'latin1');
     this.result = text;
     return [{ value: text, expireAtMs: current?.expireAtMs ?? 0 }];
   }

@@ -69,34 +69,59 @@ export class Config {
     this.listeners.set(name, list);
   }
 
+  /**
+   * CONFIG GET as Redis 7.0 answers it: a pattern without glob characters is looked up
+   * case-insensitively and answered under the name as given; a glob adds the canonical
+   * names it matches. A setting is answered once, under its first name.
+   */
   get(patterns: readonly Buffer[]): Array<[string, string]> {
     const pairs: Array<[string, string]> = [];
-    for (const directive of DIRECTIVES) {
-      const name = Buffer.from(directive.name);
-      if (patterns.some((pattern) => globMatch(pattern, name, true))) {
-        pairs.push([directive.name, this.value(directive.name)]);
+    const answered = new Set<string>();
+    const add = (shownName: string, directive: Directive): void => {
+      if (answered.has(shownName.toLowerCase()) || answered.has(directive.name)) return;
+      answered.add(shownName.toLowerCase());
+      answered.add(directive.name);
+      pairs.push([shownName, this.value(directive.name)]);
+    };
+    for (const pattern of patterns) {
+      const text = pattern.toString();
+      if (!/[[*?]/.test(text)) {
+        const directive = DIRECTIVES_BY_NAME.get(text.toLowerCase());
+        if (directive !== undefined) add(text, directive);
+        continue;
+      }
+      for (const directive of DIRECTIVES) {
+        if (globMatch(pattern, Buffer.from(directive.name), true)) add(directive.name, directive);
       }
     }
     return pairs;
   }
 
+  /**
+   * CONFIG SET, all or nothing, with Redis 7.0's checking order: every name first (unknown,
+   * immutable, protected, duplicate; the first problem wins, named as typed), then values.
+   */
   set(pairs: ReadonlyArray<[string, string]>): string | null {
-    const updates: Array<[Directive, string]> = [];
-    const seen = new Set<string>();
-    for (const [rawName, rawValue] of pairs) {
-      const name = rawName.toLowerCase();
-      const directive = DIRECTIVES_BY_NAME.get(name);
+    const failed = (rawName: string, reason: string): string =>
+      `ERR CONFIG SET failed (possibly related to argument '${rawName}') - ${reason}`;
+    const directives: Directive[] = [];
+    for (const [rawName] of pairs) {
+      const directive = DIRECTIVES_BY_NAME.get(rawName.toLowerCase());
       if (directive === undefined) {
         return `ERR Unknown option or number of arguments for CONFIG SET - '${rawName}'`;
       }
-      const failed = (reason: string): string =>
-        `ERR CONFIG SET failed (possibly related to argument '${rawName}') - ${reason}`;
-      if (seen.has(name)) return failed('duplicate parameter');
-      seen.add(name);
-      if (directive.protectedConfig === true) return failed("can't set protected config");
-      if (!directive.mutable) return failed("can't set immutable config");
+      if (!directive.mutable) return failed(rawName, "can't set immutable config");
+      if (directive.protectedConfig === true) return failed(rawName, "can't set protected config");
+      if (directives.includes(directive)) return failed(rawName, 'duplicate parameter');
+      directives.push(directive);
+    }
+    const updates: Array<[Directive, string]> = [];
+    for (let index = 0; index < pairs.length; index++) {
+      const [, rawValue] = pairs[index] as [string, string];
+      const directive = directives[index] as Directive;
       const result = normalise(directive, rawValue);
-      if ('error' in result) return failed(result.error);
+      // Value errors name the setting itself (config->name), not the name as typed.
+      if ('error' in result) return failed(directive.name, result.error);
       updates.push([directive, result.value]);
     }
     for (const [directive, value] of updates) this.apply(directive.name, value);
@@ -237,7 +262,23 @@ export class Config {
   }
 }
 
+const REPR_ESCAPES: Readonly<Record<number, string>> = {
+  0x5c: '\\\\', 0x22: '\\"', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x07: '\\a', 0x08: '\\b',
+};
+
+/**
+ * A value as a config file token. Anything but plain printable words is written the way
+ * Redis's sdscatrepr writes it (escapes, \xHH for other bytes), so that every value,
+ * control characters and non-ASCII included, reads back unchanged through splitArgs.
+ */
 function quote(value: string): string {
   if (value !== '' && /^[\x21-\x7e]+$/.test(value) && !/["'\\]/.test(value)) return value;
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  let text = '"';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const escape = REPR_ESCAPES[byte];
+    if (escape !== undefined) text += escape;
+    else if (byte >= 0x20 && byte <= 0x7e) text += String.fromCharCode(byte);
+    else text += `\\x${byte.toString(16).padStart(2, '0')}`;
+  }
+  return `${text}"`;
 }

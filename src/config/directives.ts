@@ -23,6 +23,8 @@ export interface Directive {
   readonly protectedConfig?: boolean;
   /** Extra validation; returns the reason a value is refused. */
   readonly check?: (value: string) => string | null;
+  /** Rewrites a valid value to the form Redis stores and shows (clamping, spacing). */
+  readonly adjust?: (value: string) => string;
   /** A directive that may appear several times; values accumulate (save, user). */
   readonly repeatable?: boolean;
   /** One line for the README's settings table. */
@@ -30,7 +32,34 @@ export interface Directive {
 }
 
 const INT_MAX = 2147483647;
+const UINT_MAX = 4294967295;
+/** Stands for C's LONG_MAX in bounds; compared exactly as 2^63 - 1 (see exactBound). */
 const LONG_MAX = Number.MAX_SAFE_INTEGER;
+/** Redis clamps hz to this range when it is set (CONFIG_MIN_HZ, CONFIG_MAX_HZ). */
+const HZ_MIN = 1;
+const HZ_MAX = 500;
+
+/**
+ * CONFIG SET splits multi-word values on single spaces (sdssplitlen), so "a  b" has an
+ * empty word; config file lines arrive here already joined with single spaces.
+ */
+function saveWords(value: string): string[] {
+  return value === '' ? [] : value.split(' ');
+}
+
+/** Redis's save check: pairs of <seconds >= 1> <changes >= 0>, each a whole strtoll number. */
+function checkSaveParameters(value: string): string | null {
+  const words = saveWords(value);
+  if (words.length % 2 !== 0) return 'Invalid save parameters';
+  for (let index = 0; index < words.length; index++) {
+    const word = words[index] as string;
+    // strtoll skips leading spaces and takes a sign; nothing may follow the digits.
+    if (!/^\s*[+-]?\d+$/.test(word) || Number(word) < (index % 2 === 0 ? 1 : 0)) {
+      return 'Invalid save parameters';
+    }
+  }
+  return null;
+}
 
 export const DIRECTIVES: readonly Directive[] = [
   { name: 'port', kind: 'integer', defaultValue: '6379', min: 0, max: 65535, mutable: false,
@@ -39,19 +68,22 @@ export const DIRECTIVES: readonly Directive[] = [
     help: 'Addresses to listen on; a leading "-" marks one that may be missing.' },
   { name: 'protected-mode', kind: 'bool', defaultValue: 'yes', mutable: true,
     help: 'Without a password, accept clients from loopback only.' },
-  { name: 'dir', kind: 'string', defaultValue: './data', mutable: false, protectedConfig: true,
+  // Redis refuses CONFIG SET dir as a protected config (not an immutable one).
+  { name: 'dir', kind: 'string', defaultValue: './data', mutable: true, protectedConfig: true,
     help: 'Data directory (LMDB files and the node id).' },
   { name: 'requirepass', kind: 'string', defaultValue: '', mutable: true,
     help: 'Password of the default user ("" for none).' },
-  { name: 'appendonly', kind: 'enum', defaultValue: 'yes', values: ['yes'], mutable: false,
+  // Mutable as in Redis, so CONFIG SET appendonly yes succeeds; "no" is refused.
+  { name: 'appendonly', kind: 'enum', defaultValue: 'yes', values: ['yes'], mutable: true,
     help: 'Always yes: every write is persisted before or as it is acknowledged.' },
   { name: 'appendfsync', kind: 'enum', defaultValue: 'everysec',
-    values: ['always', 'everysec', 'no'], mutable: true,
+    values: ['everysec', 'always', 'no'], mutable: true,
     help: 'always: reply after commit and fsync; everysec: after commit (fsync follows); ' +
       'no: at once, commit within the event-loop turn.' },
   { name: 'save', kind: 'string', defaultValue: '', mutable: true, repeatable: true,
+    check: checkSaveParameters, adjust: (value) => saveWords(value).map(Number).join(' '),
     help: 'Accepted for redis.conf compatibility; data is persisted per appendfsync.' },
-  { name: 'maxclients', kind: 'integer', defaultValue: '10000', min: 1, max: INT_MAX,
+  { name: 'maxclients', kind: 'integer', defaultValue: '10000', min: 1, max: UINT_MAX,
     mutable: true, help: 'Most client connections at once.' },
   { name: 'proto-max-bulk-len', kind: 'memory', defaultValue: '536870912',
     min: 1024 * 1024, max: LONG_MAX, mutable: true,
@@ -66,6 +98,7 @@ export const DIRECTIVES: readonly Directive[] = [
   { name: 'tcp-backlog', kind: 'integer', defaultValue: '511', min: 0, max: INT_MAX,
     mutable: false, help: 'Listen backlog.' },
   { name: 'hz', kind: 'integer', defaultValue: '10', min: 0, max: INT_MAX, mutable: true,
+    adjust: (value) => String(Math.min(HZ_MAX, Math.max(HZ_MIN, Number(value)))),
     help: 'Background task frequency (active expiry), clamped to 1-500.' },
   { name: 'slowlog-log-slower-than', kind: 'integer', defaultValue: '10000',
     min: -1, max: LONG_MAX, mutable: true,
@@ -75,7 +108,7 @@ export const DIRECTIVES: readonly Directive[] = [
   { name: 'loglevel', kind: 'enum', defaultValue: 'notice',
     values: ['debug', 'verbose', 'notice', 'warning'], mutable: true,
     help: 'Log verbosity.' },
-  { name: 'logfile', kind: 'string', defaultValue: '', mutable: false, protectedConfig: true,
+  { name: 'logfile', kind: 'string', defaultValue: '', mutable: false,
     help: 'Log file ("" for standard output).' },
   { name: 'databases', kind: 'integer', defaultValue: '16', min: 16, max: 16, mutable: false,
     help: 'Logical databases; RingKV always has 16.' },
@@ -87,23 +120,53 @@ export const DIRECTIVES_BY_NAME: ReadonlyMap<string, Directive> = new Map(
   DIRECTIVES.map((directive) => [directive.name, directive]),
 );
 
-/** Parses redis.conf memory values: 100, 1k, 1kb, 5mb, 2gb (case-insensitive). */
+const INT64_MAX = (1n << 63n) - 1n;
+const UINT64_LIMIT = 1n << 64n;
+const MEMORY_UNITS: Readonly<Record<string, bigint>> = {
+  '': 1n, b: 1n, k: 1000n, kb: 1024n, m: 1000n ** 2n, mb: 1024n ** 2n, g: 1000n ** 3n,
+  gb: 1024n ** 3n,
+};
+
+/**
+ * Parses redis.conf memory values as Redis's memtoull does: digits (possibly none, which
+ * reads as 0) and an optional unit b, k, kb, m, mb, g, gb in any case; no sign, no spaces.
+ * The product wraps at 64 bits and is read as a signed number, as the C code does.
+ */
 export function parseMemory(text: string): number | null {
-  const match = /^(\d+)(k|kb|m|mb|g|gb)?$/i.exec(text.trim());
+  const bytes = parseMemoryBytes(text);
+  return bytes === null ? null : Number(bytes);
+}
+
+function parseMemoryBytes(text: string): bigint | null {
+  const match = /^(\d*)([a-z]*)$/i.exec(text);
   if (match === null) return null;
-  const units: Record<string, number> = {
-    k: 1000, kb: 1024, m: 1000 ** 2, mb: 1024 ** 2, g: 1000 ** 3, gb: 1024 ** 3,
-  };
-  const unit = match[2] === undefined ? 1 : (units[match[2].toLowerCase()] as number);
-  const value = Number(match[1]) * unit;
-  return Number.isSafeInteger(value) ? value : null;
+  const unit = MEMORY_UNITS[(match[2] as string).toLowerCase()];
+  if (unit === undefined) return null;
+  let digits = match[1] === '' ? 0n : BigInt(match[1] as string);
+  if (digits >= UINT64_LIMIT) digits = UINT64_LIMIT - 1n; // strtoull saturates
+  const product = (digits * unit) % UINT64_LIMIT;
+  return product > INT64_MAX ? product - UINT64_LIMIT : product;
+}
+
+/** A whole number with Redis's string2ll rules (no '+', no leading zeros, int64), or null. */
+function parseInteger(text: string): bigint | null {
+  if (!/^(0|-?[1-9]\d*)$/.test(text)) return null;
+  const value = BigInt(text);
+  return value > INT64_MAX || value < -INT64_MAX - 1n ? null : value;
 }
 
 /**
  * Normalises a value for a directive, or returns Redis's reason for refusing it
  * ("argument couldn't be parsed into an integer", ...).
  */
-export function normalise(directive: Directive, raw: string): { value: string } | { error: string } {
+export function normalise(directive: Directive,
+    raw: string): { value: string } | { error: string } {
+  const result = validate(directive, raw);
+  if ('error' in result || directive.adjust === undefined) return result;
+  return { value: directive.adjust(result.value) };
+}
+
+function validate(directive: Directive, raw: string): { value: string } | { error: string } {
   switch (directive.kind) {
     case 'bool': {
       const lower = raw.toLowerCase();
@@ -111,11 +174,12 @@ export function normalise(directive: Directive, raw: string): { value: string } 
       return { value: lower };
     }
     case 'integer': {
-      if (!/^-?\d+$/.test(raw)) return { error: "argument couldn't be parsed into an integer" };
-      return bounded(directive, Number(raw));
+      const value = parseInteger(raw);
+      if (value === null) return { error: "argument couldn't be parsed into an integer" };
+      return bounded(directive, value);
     }
     case 'memory': {
-      const bytes = parseMemory(raw);
+      const bytes = parseMemoryBytes(raw);
       if (bytes === null) return { error: 'argument must be a memory value' };
       return bounded(directive, bytes);
     }
@@ -135,12 +199,18 @@ export function normalise(directive: Directive, raw: string): { value: string } 
   }
 }
 
-function bounded(directive: Directive, value: number): { value: string } | { error: string } {
-  const min = directive.min ?? -LONG_MAX;
-  const max = directive.max ?? LONG_MAX;
+/** LONG_MAX in a directive's bounds stands for C's LONG_MAX (2^63 - 1), exactly. */
+function exactBound(bound: number): bigint {
+  if (bound === LONG_MAX) return INT64_MAX;
+  if (bound === -LONG_MAX) return -INT64_MAX - 1n;
+  return BigInt(bound);
+}
+
+function bounded(directive: Directive, value: bigint): { value: string } | { error: string } {
+  const min = exactBound(directive.min ?? -LONG_MAX);
+  const max = exactBound(directive.max ?? LONG_MAX);
   if (value < min || value > max) {
-    const shownMax = max === LONG_MAX ? '9223372036854775807' : String(max);
-    return { error: `argument must be between ${min} and ${shownMax} inclusive` };
+    return { error: `argument must be between ${min} and ${max} inclusive` };
   }
   return { value: String(value) };
 }

@@ -101,14 +101,18 @@ export class ReplyWriter {
     this.raw(PONG);
   }
 
+  /** A status reply; `text` is latin1 (one byte per character), like error texts. */
   simple(text: string): void {
-    this.reserve(text.length * 3 + 3);
+    this.reserve(text.length + 3);
     this.slab[this.position++] = 43; // '+'
-    this.position += this.slab.write(text, this.position, 'utf8');
+    this.position += this.slab.write(text, this.position, 'latin1');
     this.crlf();
   }
 
-  /** `text` carries its prefix (`ERR ...`, `WRONGTYPE ...`); CR and LF become spaces. */
+  /**
+   * `text` carries its prefix (`ERR ...`, `WRONGTYPE ...`) and is a latin1 string (one byte
+   * per character, see protocol/errors.ts); CR and LF become spaces.
+   */
   error(text: string): void {
     const clean = text.includes('\r') || text.includes('\n')
       ? text.replace(/[\r\n]/g, ' ')
@@ -118,9 +122,9 @@ export class ReplyWriter {
       const space = clean.indexOf(' ');
       this.onError(space === -1 ? clean : clean.slice(0, space));
     }
-    this.reserve(clean.length * 3 + 3);
+    this.reserve(clean.length + 3);
     this.slab[this.position++] = 45; // '-'
-    this.position += this.slab.write(clean, this.position, 'utf8');
+    this.position += this.slab.write(clean, this.position, 'latin1');
     this.crlf();
   }
 

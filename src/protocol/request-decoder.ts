@@ -48,6 +48,16 @@ export class RequestDecoder {
   private args: Buffer[] = [];
   /** Length of the bulk whose header was read and whose data is pending; -1 if none. */
   private bulkLength = -1;
+  /**
+   * Chunks held back until they can complete something: while a header line lacks its LF,
+   * or a bulk lacks bytes, joining every tiny chunk into the buffer would cost quadratic
+   * time (a client trickling bytes could burn CPU); they are joined once, when useful.
+   */
+  private deferred: Buffer[] = [];
+  private deferredBytes = 0;
+  /** What the parser waits for: a line end (CR or LF), a byte count, or anything. */
+  private waitingForLine = false;
+  private waitingForBytes = 0;
   /** A big argument received straight into its own buffer (see BIG_ARGUMENT_BYTES). */
   private bigArgument: Buffer | null = null;
   private bigArgumentFilled = 0;
@@ -56,7 +66,7 @@ export class RequestDecoder {
 
   /** Bytes received and not yet consumed (the query buffer, for limits and CLIENT LIST). */
   get bufferedBytes(): number {
-    return this.buffer.length - this.position + this.bigArgumentFilled;
+    return this.buffer.length - this.position + this.deferredBytes + this.bigArgumentFilled;
   }
 
   push(chunk: Buffer): void {
@@ -65,13 +75,23 @@ export class RequestDecoder {
       if (chunk.length === 0) return;
     }
     if (chunk.length === 0) return;
-    if (this.position >= this.buffer.length) {
-      this.buffer = chunk;
-    } else if (this.position === 0) {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-    } else {
-      this.buffer = Buffer.concat([this.buffer.subarray(this.position), chunk]);
+    const unconsumed = this.buffer.length - this.position + this.deferredBytes + chunk.length;
+    const useless = (this.waitingForLine && chunk.indexOf(LF) === -1 &&
+        chunk.indexOf(CR) === -1 && unconsumed <= INLINE_BYTES_MAX) ||
+      (this.waitingForBytes > 0 && unconsumed < this.waitingForBytes);
+    if (useless) {
+      this.deferred.push(chunk);
+      this.deferredBytes += chunk.length;
+      return;
     }
+    this.waitingForLine = false;
+    this.waitingForBytes = 0;
+    const parts = this.deferred;
+    parts.push(chunk);
+    this.deferred = [];
+    this.deferredBytes = 0;
+    if (this.position < this.buffer.length) parts.unshift(this.buffer.subarray(this.position));
+    this.buffer = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
     this.position = 0;
   }
 
@@ -94,11 +114,12 @@ export class RequestDecoder {
 
   private nextInline(): Buffer[] | null {
     const buffer = this.buffer;
-    const newline = buffer.indexOf(LF, this.position);
+    const newline = cLineEnd(buffer, this.position, LF);
     if (newline === -1) {
       if (buffer.length - this.position > INLINE_BYTES_MAX) {
         this.error = 'Protocol error: too big inline request';
       }
+      this.waitingForLine = true;
       return null;
     }
     let end = newline;
@@ -117,11 +138,12 @@ export class RequestDecoder {
   private readMultibulkHeader(): boolean {
     const buffer = this.buffer;
     const start = this.position;
-    const cr = buffer.indexOf(CR, start);
+    const cr = cLineEnd(buffer, start, CR);
     if (cr === -1) {
       if (buffer.length - start > INLINE_BYTES_MAX) {
         this.error = 'Protocol error: too big mbulk count string';
       }
+      this.waitingForLine = true;
       return false;
     }
     if (cr + 1 >= buffer.length) return false;
@@ -148,6 +170,7 @@ export class RequestDecoder {
       const available = buffer.length - this.position;
       if (available < length + 2) {
         if (length >= BIG_ARGUMENT_BYTES) this.startBigArgument();
+        else this.waitingForBytes = length + 2;
         return null;
       }
       this.args.push(buffer.subarray(this.position, this.position + length));
@@ -166,11 +189,12 @@ export class RequestDecoder {
     const buffer = this.buffer;
     const start = this.position;
     if (start >= buffer.length) return false;
-    const cr = buffer.indexOf(CR, start);
+    const cr = cLineEnd(buffer, start, CR);
     if (cr === -1) {
       if (buffer.length - start > INLINE_BYTES_MAX) {
         this.error = 'Protocol error: too big bulk count string';
       }
+      this.waitingForLine = true;
       return false;
     }
     if (cr + 1 >= buffer.length) return false;
@@ -219,6 +243,17 @@ export class RequestDecoder {
     this.argsRemaining--;
     return chunk.subarray(taken);
   }
+}
+
+/**
+ * Where Redis's strchr finds `byte` from `start`: like indexOf, but a NUL byte before it
+ * ends the C string, so the line counts as incomplete (Redis then waits for more input).
+ */
+function cLineEnd(buffer: Buffer, start: number, byte: number): number {
+  const found = buffer.indexOf(byte, start);
+  if (found === -1) return -1;
+  for (let index = start; index < found; index++) if (buffer[index] === 0) return -1;
+  return found;
 }
 
 /**

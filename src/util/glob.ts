@@ -49,8 +49,8 @@ function matchClass(pattern: Buffer, p: number, byte: number, nocase: boolean): 
   const subject = nocase ? lower(byte) : byte;
   while (p < length && pattern[p] !== CLOSE) {
     if (pattern[p] === BACKSLASH && p + 1 < length) {
-      const literal = pattern[p + 1] as number;
-      if ((nocase ? lower(literal) : literal) === subject) matched = true;
+      // Redis compares an escaped class member exactly, even in nocase mode.
+      if (pattern[p + 1] === byte) matched = true;
       p += 2;
     } else if (p + 2 < length && pattern[p + 1] === DASH) {
       let start = pattern[p] as number;
@@ -76,6 +76,9 @@ function matchClass(pattern: Buffer, p: number, byte: number, nocase: boolean): 
 export function globMatch(pattern: Buffer, subject: Buffer, nocase = false): boolean {
   const patternLength = pattern.length;
   const subjectLength = subject.length;
+  // stringmatchlen's loop never starts on an empty subject: only an empty pattern matches
+  // it ("*" included; KEYS and SCAN special-case a lone "*" before matching).
+  if (subjectLength === 0) return patternLength === 0;
   let p = 0;
   let s = 0;
   let starPattern = -1;
