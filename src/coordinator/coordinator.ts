@@ -1,7 +1,11 @@
 /**
- * The coordinator runs KeyOperations against the data. On a single node (replication
- * factor 1) every key's only replica is the local store: reads are synchronous, the whole
- * operation is atomic, and the reply is held until the store reports the write durable.
+ * The coordinator runs KeyOperations against the data (DESIGN.md sections 1 and 5).
+ *
+ * When every key's only replica is this node (a standalone node, or a one-member cluster)
+ * the operation runs locally: reads are synchronous, the whole operation is atomic, and the
+ * reply is held until the store reports the write durable. Otherwise it is coordinated
+ * across each key's preference list with the client's R and W (distributed-operation.ts),
+ * and its reply takes a deferred slot in the connection's reply order.
  */
 import { keySlot } from '../cluster/key-slot.js';
 import type { Clock } from '../runtime/clock.js';
@@ -20,40 +24,100 @@ import {
   type LiveValue,
   type ReplyTarget,
   type ScanResult,
-  type SetChange,
 } from './key-value-service.js';
 import { ScanCursors } from './scan-cursors.js';
+import type { ClusterView } from './cluster-view.js';
+import { requiredReplicas } from './consistency.js';
+import {
+  DistributedOperation,
+  type KeyPlan,
+  type OperationContext,
+} from './distributed-operation.js';
+import type { Ring } from '../cluster/ring.js';
+import { applyReplicaWrite } from '../replication/replica.js';
 
 /** Counters INFO reports (stats section). */
 export interface CoordinatorStats {
   keyspaceHits: number;
   keyspaceMisses: number;
   expiredKeys: number;
+  readRepairs: number;
+  quorumFailures: number;
 }
 
-/** Slots visited per SCAN call when they hold fewer keys than COUNT asked for. */
-const SCAN_SLOTS_PER_CALL = 4096;
+/**
+ * Slots a SCAN call may cover: all of them. A call is one ordered pass that stops at a slot
+ * boundary once COUNT keys were found, so a small database is returned whole (as Redis does)
+ * and the work per call stays bounded by the keys it walks.
+ */
+const SCAN_SLOTS_PER_CALL = SLOTS_COUNT;
 /** Keys returned at most by one SCAN call, whatever COUNT says (bounds reply size). */
 const SCAN_KEYS_PER_CALL_MAX = 100_000;
 
+export interface CoordinatorSettings {
+  /** A distributed operation fails after this long without its quorums. */
+  requestTimeoutMs: number;
+  /** Tombstones are kept this long so hints and repair spread deletes before purging. */
+  tombstoneGraceMs: number;
+  /** Distributed operations in flight at most; beyond it requests get TRYAGAIN. */
+  inflightMax: number;
+}
+
+const SWEEP_INTERVAL_MS = 20;
+
 export class Coordinator implements KeyValueService {
-  readonly stats: CoordinatorStats = { keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0 };
+  readonly stats: CoordinatorStats = { keyspaceHits: 0, keyspaceMisses: 0, expiredKeys: 0,
+    readRepairs: 0, quorumFailures: 0 };
   private readonly hlc: HybridLogicalClock;
   private readonly cursors = new ScanCursors();
+  private readonly inflight = new Set<DistributedOperation>();
+  private readonly context: OperationContext;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private ringSeen: Ring | null = null;
+  private selfIndex = -1;
 
   constructor(
     private readonly store: LocalStore,
     private readonly clock: Clock,
     private readonly random: Random,
     nodeTag: number,
+    private readonly view: ClusterView,
+    private readonly settings: CoordinatorSettings,
   ) {
     this.hlc = new HybridLogicalClock(nodeTag);
+    this.context = this.operationContext();
+  }
+
+  /** Starts the timer that fails distributed operations past their deadline. */
+  start(): void {
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  stop(): void {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    for (const operation of [...this.inflight]) operation.timeout();
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
   }
 
   execute(target: ReplyTarget, db: number, operation: KeyOperation): void {
-    const nowMs = this.clock.nowMs();
+    const ring = this.view.ring();
     const keys = operation.keys;
     const slots = keys.length === 1 ? slotOf(keys[0] as Buffer) : -1;
+    if (ring.effectiveReplicas === 1 && this.allLocal(ring, keys, slots)) {
+      this.executeLocally(target, db, operation, slots);
+    } else {
+      this.executeDistributed(target, db, operation, ring);
+    }
+  }
+
+  private executeLocally(target: ReplyTarget, db: number, operation: KeyOperation,
+      slots: number): void {
+    const nowMs = this.clock.nowMs();
+    const keys = operation.keys;
     const values: Array<LiveValue | undefined> = new Array(keys.length);
     if (operation.readsValues) {
       // A read may reuse the previous read's bytes: with several keys, keep copies.
@@ -81,12 +145,111 @@ export class Coordinator implements KeyValueService {
       const keyDb = databaseOf(operation, db, index);
       const slot = slots === -1 ? slotOf(key) : slots;
       // A single node has no replica that could miss a delete: remove outright.
-      if (change === DELETE) this.store.remove(keyDb, slot, key);
-      else this.store.write(keyDb, slot, key, this.recordFor(key, change, nowMs));
+      if (change === DELETE) {
+        this.store.remove(keyDb, slot, key);
+      } else {
+        const record = this.versionedRecord(key, change, values[index], nowMs);
+        this.store.write(keyDb, slot, key, record);
+      }
       wrote = true;
     }
     // The reply leaves once the writes are as durable as appendfsync promises.
     if (wrote) this.store.whenDurable(target, target.hold());
+  }
+
+  private executeDistributed(target: ReplyTarget, db: number, operation: KeyOperation,
+      ring: Ring): void {
+    if (this.inflight.size >= this.settings.inflightMax) {
+      target.writer.error('TRYAGAIN too many requests in flight on this node, retry later');
+      return;
+    }
+    const { read, write } = target.consistency;
+    const plans: KeyPlan[] = operation.keys.map((key, index) => {
+      const slot = slotOf(key);
+      const replicas = ring.preferenceList(slot).map((member) =>
+        (ring.members[member] as { id: string }).id);
+      return {
+        key,
+        db: databaseOf(operation, db, index),
+        slot,
+        replicas,
+        readRequired: requiredReplicas(read, replicas.length),
+        writeRequired: requiredReplicas(write, replicas.length),
+      };
+    });
+    const deadline = this.clock.monotonicMs() + this.settings.requestTimeoutMs;
+    const distributed = new DistributedOperation(this.context, target, operation, plans,
+      deadline);
+    this.inflight.add(distributed);
+    distributed.start();
+  }
+
+  /** True when this node is the only replica of every key. */
+  private allLocal(ring: Ring, keys: readonly Buffer[], slot: number): boolean {
+    if (ring !== this.ringSeen) {
+      this.ringSeen = ring;
+      this.selfIndex = ring.indexOf(this.view.selfId);
+    }
+    if (slot !== -1) return ring.primaryOf(slot) === this.selfIndex;
+    for (const key of keys) if (ring.primaryOf(slotOf(key)) !== this.selfIndex) return false;
+    return true;
+  }
+
+  private sweep(): void {
+    if (this.inflight.size === 0) return;
+    const nowMs = this.clock.monotonicMs();
+    for (const operation of this.inflight) {
+      if (operation.deadlineMs <= nowMs) operation.timeout();
+    }
+  }
+
+  private operationContext(): OperationContext {
+    const store = this.store;
+    const view = this.view;
+    return {
+      selfId: view.selfId,
+      get replicationFactor() {
+        return view.ring().replicationFactor;
+      },
+      isDown: (replica) => view.isDown(replica),
+      readLocal: (plan) => store.read(plan.db, plan.slot, plan.key)?.copy() ?? null,
+      writeLocal: (plan, record, listener, token) => {
+        applyReplicaWrite(store, plan.db, plan.slot, plan.key, record);
+        store.whenDurable(listener, token);
+      },
+      sendToPeer: (replica, args, callback) => {
+        const peer = view.peer(replica);
+        if (peer === null) callback(new Error(`no link to ${replica}`), null);
+        else peer.send(args, callback);
+      },
+      recordFor: (plan, change, read, nowMs) =>
+        this.versionedRecord(plan.key, change, read ?? undefined, nowMs),
+      nowMs: () => this.clock.nowMs(),
+      finished: (operation) => {
+        this.inflight.delete(operation);
+      },
+      countReadRepair: () => {
+        this.stats.readRepairs++;
+      },
+    };
+  }
+
+  /**
+   * The record a distributed write stores: versioned after every version it read (so a
+   * read-modify-write always supersedes what it read), a delete as a tombstone that expires
+   * after the grace period.
+   */
+  private versionedRecord(key: Buffer, change: Exclude<Change, null>,
+      read: StoredRecord | undefined, nowMs: number): StoredRecord {
+    if (read !== undefined) this.hlc.observe(read.version);
+    const fullKey = isLongKey(key) ? key : null;
+    const version = this.hlc.now(nowMs);
+    if (change === DELETE) {
+      return new StoredRecord(encodeRecord({ version, tombstone: true, type: ValueType.String,
+        expireAtMs: nowMs + this.settings.tombstoneGraceMs, value: EMPTY, fullKey }));
+    }
+    return new StoredRecord(encodeRecord({ version, tombstone: false, type: ValueType.String,
+      expireAtMs: change.expireAtMs, value: change.value, fullKey }));
   }
 
   databaseSize(db: number): number {
@@ -115,23 +278,24 @@ export class Coordinator implements KeyValueService {
     if (this.store.countsOf(db).keys === 0) return null;
     const nowMs = this.clock.nowMs();
     const startSlot = Math.floor(this.random.next() * SLOTS_COUNT);
-    // Walk slots from a random one; the first live key found wins. Bounded: two passes.
-    for (let visited = 0; visited < SLOTS_COUNT; visited += SCAN_SLOTS_PER_CALL) {
-      const slot = (startSlot + visited) % SLOTS_COUNT;
-      const page = this.store.scan(db, slot, null, 1, SCAN_SLOTS_PER_CALL, 64);
-      for (const found of page.keys) {
-        if (found.record.isLive(nowMs)) return found.key;
+    // From a random slot to the end, then from slot 0: the first live key found wins.
+    for (const [from, slots] of [[startSlot, SLOTS_COUNT - startSlot], [0, startSlot]]) {
+      let slot = from as number;
+      const end = (from as number) + (slots as number);
+      while (slot < end) {
+        const page = this.store.scan(db, slot, null, 1, end - slot, 64);
+        for (const found of page.keys) {
+          if (found.record.isLive(nowMs)) return found.key;
+        }
+        if (page.keys.length === 0) break;
+        slot = page.nextSlot;
       }
     }
     return null;
   }
 
   flush(db: number, done: (error: Error | null) => void): void {
-    if (db === -1) {
-      for (let index = 0; index < 16; index++) this.store.flushDatabase(index);
-    } else {
-      this.store.flushDatabase(db);
-    }
+    this.store.flushDatabase(db);
     this.store.whenDurable(callbackListener(done), null);
   }
 
@@ -152,22 +316,14 @@ export class Coordinator implements KeyValueService {
     return record;
   }
 
-  private recordFor(key: Buffer, change: SetChange, nowMs: number): StoredRecord {
-    return new StoredRecord(encodeRecord({
-      version: this.hlc.now(nowMs),
-      tombstone: false,
-      type: ValueType.String,
-      expireAtMs: change.expireAtMs,
-      value: change.value,
-      fullKey: isLongKey(key) ? key : null,
-    }));
-  }
 
 }
 
 function slotOf(key: Buffer): number {
   return keySlot(key);
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function hasChanges(changes: readonly Change[]): boolean {
   for (const change of changes) if (change !== null) return true;

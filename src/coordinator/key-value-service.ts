@@ -7,6 +7,7 @@
  */
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { DurabilityListener } from '../storage/engine.js';
+import type { Consistency } from './consistency.js';
 import type { StoredRecord } from '../storage/record.js';
 
 /** A live (not deleted, not expired) value as an operation sees it. */
@@ -49,8 +50,17 @@ export interface KeyOperation {
  */
 export interface ReplyTarget extends DurabilityListener {
   readonly writer: ReplyWriter;
+  /** The client's read and write consistency levels (CONSISTENCY). */
+  readonly consistency: Consistency;
   /** Keeps the replies written so far from leaving until `durable(token, ...)`. */
   hold(): unknown;
+  /**
+   * Reserves the reply's place in the reply order for a reply written later (a quorum
+   * still being collected); write it into `deferredWriter(token)` and call `fill(token)`.
+   */
+  defer(): unknown;
+  deferredWriter(token: unknown): ReplyWriter;
+  fill(token: unknown): void;
 }
 
 export interface ScanResult {

@@ -30,7 +30,7 @@ export class Connection implements DispatchTarget {
   libVersion = '';
   user = 'default';
   authenticated: boolean;
-  replyMode: 'on' | 'off' | 'skip' = 'on';
+  private mode: 'on' | 'off' | 'skip' = 'on';
   consistency: Consistency;
   noEvict = false;
   noTouch = false;
@@ -71,6 +71,16 @@ export class Connection implements DispatchTarget {
     socket.on('drain', () => this.maybeResume());
     socket.on('error', () => this.onClose());
     socket.on('close', () => this.onClose());
+  }
+
+  /** CLIENT REPLY. Turning replies on also cancels a pending SKIP, as in Redis. */
+  get replyMode(): 'on' | 'off' | 'skip' {
+    return this.mode;
+  }
+
+  set replyMode(mode: 'on' | 'off' | 'skip') {
+    this.mode = mode;
+    if (mode === 'on') this.skipNext = false;
   }
 
   get protocol(): Protocol {
@@ -115,9 +125,9 @@ export class Connection implements DispatchTarget {
   }
 
   afterCommand(): void {
-    if (this.replyMode === 'skip') {
+    if (this.mode === 'skip') {
       // CLIENT REPLY SKIP itself replied nothing; the next command is the one skipped.
-      this.replyMode = 'on';
+      this.mode = 'on';
       this.skipNext = true;
     } else if (this.skipNext) {
       this.skipNext = false;

@@ -119,16 +119,22 @@ export class CommitLog {
    */
   recover(): LoggedOperation[] {
     const operations: LoggedOperation[] = [];
-    for (const name of this.segmentNames()) {
+    const names = this.segmentNames();
+    names.forEach((name, index) => {
       const path = join(this.dir, name);
       const bytes = readFileSync(path);
       const complete = decodeGroups(bytes, operations);
-      if (complete < bytes.length) {
+      if (complete === bytes.length) return;
+      if (index === names.length - 1) {
         this.logger.warn({ segment: name, ignoredBytes: bytes.length - complete },
           'commit log ends with an incomplete group (crash during a write); ignored');
-        break;
+      } else {
+        // Not a torn tail: this segment was complete when the next one started. Keep every
+        // group that is still readable, here and in later segments, and say so loudly.
+        this.logger.error({ segment: name, unreadableBytes: bytes.length - complete },
+          'commit log segment is corrupt; the groups after the damage in it are lost');
       }
-    }
+    });
     return operations;
   }
 

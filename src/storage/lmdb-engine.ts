@@ -19,7 +19,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Database, RootDatabase } from 'lmdb';
+import type { Database, RootDatabase, Transaction } from 'lmdb';
 import type { Logger } from 'pino';
 import { assert } from '../util/assert.js';
 import { CommitLog, GroupBuilder, LogOperation } from './commit-log.js';
@@ -39,9 +39,14 @@ interface Group {
   sequence: number;
   tables: LmdbTable[];
   keys: string[];
-  values: Array<Buffer | null>;
+  entries: PendingWrite[];
   listeners: DurabilityListener[];
   tokens: unknown[];
+}
+
+/** One write waiting in the overlay; compared by identity when its commit settles. */
+interface PendingWrite {
+  readonly value: Buffer | null;
 }
 
 type WriterMessage =
@@ -57,6 +62,7 @@ export interface LmdbEngineOptions {
 }
 
 const EVERYSEC_SYNC_MS = 1000;
+const SETTLE_RETRY_MS = 1;
 
 export class LmdbEngine implements StorageEngine {
   private readonly root: RootDatabase<Buffer, Buffer>;
@@ -68,6 +74,13 @@ export class LmdbEngine implements StorageEngine {
   private group: Group | null = null;
   /** Groups handed to the writer and not yet committed, oldest first. */
   private uncommitted: Group[] = [];
+  /** Committed groups whose writes are not all visible to this thread's reads yet. */
+  private settling: Group[] = [];
+  private settleTimer: NodeJS.Timeout | null = null;
+  private readonly settleBound = (): void => {
+    this.settleTimer = null;
+    this.settle();
+  };
   private lastSequence = 0;
   private flushedSequence = 0;
   private flushWaiters: Array<{ sequence: number; resolve: () => void }> = [];
@@ -111,6 +124,7 @@ export class LmdbEngine implements StorageEngine {
         'replayed the commit log into the data file');
     }
     this.log.discardRecovered();
+    this.renewSnapshot();
     this.startWriter();
     this.startPeriodicSync();
   }
@@ -130,15 +144,16 @@ export class LmdbEngine implements StorageEngine {
   record(table: LmdbTable, tableIndex: number, key: Buffer, value: Buffer | null): void {
     let group = this.group;
     if (group === null) {
-      group = { sequence: 0, tables: [], keys: [], values: [], listeners: [], tokens: [] };
+      group = { sequence: 0, tables: [], keys: [], entries: [], listeners: [], tokens: [] };
       this.group = group;
       setImmediate(this.sealBound);
     }
     const keyText = key.latin1Slice();
-    table.setPending(keyText, key, value);
+    const entry: PendingWrite = { value };
+    table.setPending(keyText, key, entry);
     group.tables.push(table);
     group.keys.push(keyText);
-    group.values.push(value);
+    group.entries.push(entry);
     this.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
       value);
   }
@@ -179,6 +194,7 @@ export class LmdbEngine implements StorageEngine {
       await closed;
       await writer.terminate();
     }
+    this.readOptions.transaction?.done();
     await this.root.close();
     // Everything in the log is flushed in LMDB now.
     this.log.closeClean();
@@ -196,6 +212,7 @@ export class LmdbEngine implements StorageEngine {
   get pendingWrites(): number {
     let count = 0;
     for (const group of this.uncommitted) count += group.keys.length;
+    for (const group of this.settling) count += group.keys.length;
     return count;
   }
 
@@ -214,13 +231,15 @@ export class LmdbEngine implements StorageEngine {
       return;
     }
     this.lastSequence = group.sequence;
-    this.reportDurable(group);
-    // The writer gets its own copy: the builder's buffer is reused for the next group.
+    // The writer gets its own copy, taken before anything else runs: reporting durability
+    // releases replies, which can resume a paused client whose buffered commands write
+    // again, into the builder's (reused) buffer.
     const transferable = new ArrayBuffer(bytes.length);
     bytes.copy(new Uint8Array(transferable));
     this.uncommitted.push(group);
     this.writer?.postMessage({ type: 'apply', sequence: group.sequence, bytes: transferable },
       [transferable]);
+    this.reportDurable(group);
   }
 
   private reportDurable(group: Group): void {
@@ -243,6 +262,41 @@ export class LmdbEngine implements StorageEngine {
     });
   }
 
+  /**
+   * Reads use a read transaction we own, replaced after every commit of the writer thread:
+   * lmdb-js's implicit per-turn read transaction was seen serving a snapshot older than a
+   * commit it had been told about, which made deleted keys reappear for a moment.
+   */
+  readonly readOptions: { transaction?: Transaction } = {};
+
+  private renewSnapshot(): void {
+    const old = this.readOptions.transaction;
+    old?.done();
+    this.root.resetReadTxn();
+    this.readOptions.transaction = this.root.useReadTransaction();
+  }
+
+  /**
+   * Lets the overlay go of committed writes once this thread's reads see them. The writer
+   * reports a commit as soon as LMDB returns from it, but with lmdb-js's overlapping sync a
+   * reader on another thread was measured to see it up to a millisecond later; dropping the
+   * overlay entry at once made a deleted key reappear for that moment. So each entry is
+   * checked against a fresh snapshot and kept (and rechecked shortly) until it shows.
+   */
+  private settle(): void {
+    if (this.settling.length === 0) return;
+    this.renewSnapshot();
+    const waiting: Group[] = [];
+    for (const group of this.settling) {
+      if (settleGroup(group)) continue;
+      waiting.push(group);
+    }
+    this.settling = waiting;
+    if (waiting.length > 0 && this.settleTimer === null) {
+      this.settleTimer = setTimeout(this.settleBound, SETTLE_RETRY_MS);
+    }
+  }
+
   private startWriter(): void {
     const writer = new Worker(new URL('./lmdb-writer.js', import.meta.url), {
       workerData: { path: this.path },
@@ -255,15 +309,14 @@ export class LmdbEngine implements StorageEngine {
   private onWriterMessage(message: WriterMessage): void {
     switch (message.type) {
       case 'committed': {
-        // Reads must see the new snapshot before the overlay lets go of these writes.
-        this.root.resetReadTxn();
         let index = 0;
         while (index < this.uncommitted.length &&
             (this.uncommitted[index] as Group).sequence <= message.sequence) {
-          clearOverlay(this.uncommitted[index] as Group);
+          this.settling.push(this.uncommitted[index] as Group);
           index++;
         }
         this.uncommitted = this.uncommitted.slice(index);
+        this.settle();
         break;
       }
       case 'flushed':
@@ -316,12 +369,27 @@ function report(listeners: DurabilityListener[], tokens: unknown[], error: Error
   }
 }
 
-/** Drops overlay entries the group wrote, unless a later write replaced them. */
-function clearOverlay(group: Group): void {
-  const { tables, keys, values } = group;
+/**
+ * Drops the group's overlay entries that reads now see in LMDB (or that a later write
+ * replaced); keeps the others in the group. True when none is left.
+ */
+function settleGroup(group: Group): boolean {
+  const { tables, keys, entries } = group;
+  let kept = 0;
   for (let index = 0; index < keys.length; index++) {
-    (tables[index] as LmdbTable).clearPending(keys[index] as string, values[index] as Buffer | null);
+    const table = tables[index] as LmdbTable;
+    const key = keys[index] as string;
+    const entry = entries[index] as PendingWrite;
+    if (table.settle(key, entry)) continue;
+    tables[kept] = table;
+    keys[kept] = key;
+    entries[kept] = entry;
+    kept++;
   }
+  tables.length = kept;
+  keys.length = kept;
+  entries.length = kept;
+  return kept === 0;
 }
 
 /**
@@ -330,7 +398,7 @@ function clearOverlay(group: Group): void {
  * range scan looks only at the pending writes that can fall in its range.
  */
 class LmdbTable implements StorageTable {
-  private readonly overlay = new Map<string, Buffer | null>();
+  private readonly overlay = new Map<string, PendingWrite>();
   private readonly pendingByPrefix = new Map<number, Map<string, Buffer>>();
 
   constructor(
@@ -342,9 +410,9 @@ class LmdbTable implements StorageTable {
   get(key: Buffer): Buffer | undefined {
     if (this.overlay.size > 0) {
       const pending = this.overlay.get(key.latin1Slice());
-      if (pending !== undefined) return pending === null ? undefined : pending;
+      if (pending !== undefined) return pending.value ?? undefined;
     }
-    const bytes = this.database.getBinaryFast(key);
+    const bytes = readFast(this.database, key, this.engine.readOptions);
     // lmdb-js returns its reused read buffer with an own `length` property set to the value's
     // size; a real view of exactly the value keeps subarray/copy semantics honest.
     return bytes === undefined ? undefined : bytes.subarray(0, bytes.length);
@@ -358,8 +426,8 @@ class LmdbTable implements StorageTable {
     this.engine.record(this, this.index, key, null);
   }
 
-  setPending(keyText: string, key: Buffer, value: Buffer | null): void {
-    this.overlay.set(keyText, value);
+  setPending(keyText: string, key: Buffer, entry: PendingWrite): void {
+    this.overlay.set(keyText, entry);
     const prefix = prefixOf(key);
     let bucket = this.pendingByPrefix.get(prefix);
     if (bucket === undefined) {
@@ -369,14 +437,25 @@ class LmdbTable implements StorageTable {
     if (!bucket.has(keyText)) bucket.set(keyText, Buffer.from(key));
   }
 
-  /** The writer committed this write: drop it unless a later write replaced it. */
-  clearPending(keyText: string, value: Buffer | null): void {
-    if (this.overlay.get(keyText) !== value) return;
-    this.overlay.delete(keyText);
+  /**
+   * The writer committed this write: drop the overlay entry if a later write replaced it or
+   * if LMDB reads now show it. Returns false when reads do not show it yet.
+   */
+  settle(keyText: string, entry: PendingWrite): boolean {
+    // Identity of the write, not equality of values: two removes of a key are both null.
+    if (this.overlay.get(keyText) !== entry) return true;
+    const value = entry.value;
     const prefix = prefixOf(Buffer.from(keyText.slice(0, 2), 'latin1'));
     const bucket = this.pendingByPrefix.get(prefix);
+    const key = bucket?.get(keyText) ?? Buffer.from(keyText, 'latin1');
+    const found = readFast(this.database, key, this.engine.readOptions);
+    const visible = value === null ? found === undefined
+      : found !== undefined && found.subarray(0, found.length).equals(value);
+    if (!visible) return false;
+    this.overlay.delete(keyText);
     bucket?.delete(keyText);
     if (bucket !== undefined && bucket.size === 0) this.pendingByPrefix.delete(prefix);
+    return true;
   }
 
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {
@@ -385,7 +464,9 @@ class LmdbTable implements StorageTable {
     const pending = this.pendingInRange(start, end);
     const result: Array<[Buffer, Buffer]> = [];
     let index = 0;
-    for (const entry of this.database.getRange({ start, end })) {
+    const transaction = this.engine.readOptions.transaction;
+    const options = transaction === undefined ? { start, end } : { start, end, transaction };
+    for (const entry of this.database.getRange(options)) {
       const key = Buffer.from(entry.key);
       if (this.overlay.size > 0 && this.overlay.has(key.latin1Slice())) continue;
       while (index < pending.length && result.length < limit) {
@@ -415,13 +496,21 @@ class LmdbTable implements StorageTable {
       if (prefix < first || prefix > last) continue;
       for (const [keyText, key] of bucket) {
         if (Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0) {
-          entries.push([key, this.overlay.get(keyText) ?? null]);
+          entries.push([key, this.overlay.get(keyText)?.value ?? null]);
         }
       }
     }
     entries.sort((a, b) => Buffer.compare(a[0], b[0]));
     return entries;
   }
+}
+
+/** lmdb-js accepts read options (the transaction) here; its type declarations omit them. */
+function readFast(database: Database<Buffer, Buffer>, key: Buffer,
+    options: { transaction?: Transaction }): Buffer | undefined {
+  const read = database.getBinaryFast as unknown as
+    (this: Database<Buffer, Buffer>, key: Buffer, options: object) => Buffer | undefined;
+  return read.call(database, key, options);
 }
 
 /** The first two bytes of a key as a number (a missing byte counts as 0). */

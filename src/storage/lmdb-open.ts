@@ -23,9 +23,11 @@ export function openDatabases(data: WriterData): OpenedDatabases {
     encoding: 'binary',
     maxDbs: 8,
     mapSize: 2 ** 30,
-    // Commits do not wait for the previous commit's fsync; the data file stays intact on
-    // power loss (lmdb-js keeps the last flushed meta page until the next flush completes).
-    overlappingSync: true,
+    // Plain LMDB commits (data, fsync, meta, fsync): once a commit returns, every reader
+    // thread's next snapshot has it. With lmdb-js's overlapping sync a reader on another
+    // thread was seen getting an older snapshot after a commit had returned (deleted keys
+    // reappeared); the fsync wait is harmless here since only the writer thread waits.
+    overlappingSync: false,
     noSync: false,
     compression: false,
     cache: false,

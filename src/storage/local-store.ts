@@ -11,8 +11,6 @@ import { StoredRecord, recordLooksValid, recordProblem } from './record.js';
 import {
   dbOf,
   isDigestForm,
-  slotDbEnd,
-  slotDbStart,
   slotOf,
   slotStart,
   storedKey,
@@ -45,6 +43,7 @@ export interface ScanPage {
 const EXPIRY_KEY_TIME_BYTES = 8;
 const LOAD_PAGE_ENTRIES = 4096;
 const SCAN_PAGE_ENTRIES = 1024;
+const FLUSH_PAGE_ENTRIES = 4096;
 
 export class LocalStore {
   private readonly records: StorageTable;
@@ -166,13 +165,19 @@ export class LocalStore {
 
 
   /** Removes every key of one database. */
+  /** Removes every key of one database, or of all databases with db = -1. */
   flushDatabase(db: number): void {
-    for (let slot = 0; slot < SLOTS_COUNT; slot++) {
-      for (;;) {
-        const entries = this.records.range(slotDbStart(slot, db), slotDbEnd(slot, db), 4096);
-        for (const [stored] of entries) this.replace(db, stored, null);
-        if (entries.length < 4096) break;
+    // One ordered pass over the whole table: a seek per slot and database costs far more.
+    let start: Buffer = Buffer.alloc(0);
+    const end = slotStart(SLOTS_COUNT);
+    for (;;) {
+      const entries = this.records.range(start, end, FLUSH_PAGE_ENTRIES);
+      for (const [stored] of entries) {
+        const entryDb = dbOf(stored);
+        if (db === -1 || entryDb === db) this.replace(entryDb, stored, null);
       }
+      if (entries.length < FLUSH_PAGE_ENTRIES) return;
+      start = Buffer.concat([(entries[entries.length - 1] as [Buffer, Buffer])[0], ZERO_BYTE]);
     }
   }
 

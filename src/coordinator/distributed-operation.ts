@@ -1,0 +1,269 @@
+/**
+ * One KeyOperation coordinated across replicas (DESIGN.md section 5): read every key from
+ * its preference list and wait for R answers (per key), apply the operation to the newest
+ * values, write each change to its preference list and wait for W acknowledgements, then
+ * reply. Answers arriving after the quorum still count for read repair: replicas that
+ * returned an older record (or none) get the newest one written back.
+ *
+ * Keys are read and written independently (multi-key commands are not atomic across slots).
+ * An operation ends with the reply, an error naming the required and achieved replica
+ * counts, or the request timeout, whichever comes first.
+ */
+import type { ReplyWriter } from '../protocol/reply-writer.js';
+import type { DurabilityListener } from '../storage/engine.js';
+import { StoredRecord, recordProblem } from '../storage/record.js';
+import type { Change, KeyOperation, LiveValue, ReplyTarget } from './key-value-service.js';
+import { ReadQuorum, WriteQuorum } from './quorum.js';
+
+/** Where one key lives: its slot, database and preference list (coordinator first). */
+export interface KeyPlan {
+  readonly key: Buffer;
+  readonly db: number;
+  readonly slot: number;
+  readonly replicas: readonly string[];
+  readonly readRequired: number;
+  readonly writeRequired: number;
+}
+
+/** What an operation needs from the coordinator that runs it. */
+export interface OperationContext {
+  readonly selfId: string;
+  readonly replicationFactor: number;
+  isDown(replica: string): boolean;
+  /** Reads the local replica's record (a copy the operation may keep). */
+  readLocal(plan: KeyPlan): StoredRecord | null;
+  /** Stores a record on the local replica if newer; tells `listener` when durable. */
+  writeLocal(plan: KeyPlan, record: StoredRecord, listener: DurabilityListener,
+    token: unknown): void;
+  /** Sends a PEER.* request to a replica; the callback gets an error or the reply. */
+  sendToPeer(replica: string, args: Array<Buffer | string>,
+    callback: (error: Error | null, reply: unknown) => void): void;
+  /** Builds the record for a change, versioned after every version read. */
+  recordFor(plan: KeyPlan, change: Exclude<Change, null>, read: StoredRecord | null,
+    nowMs: number): StoredRecord;
+  nowMs(): number;
+  finished(operation: DistributedOperation): void;
+  countReadRepair(): void;
+}
+
+type Phase = 'reading' | 'writing' | 'done';
+
+export class DistributedOperation implements DurabilityListener {
+  private phase: Phase = 'reading';
+  private readonly reads: ReadQuorum[];
+  private writes: Array<WriteQuorum | null> = [];
+  private repaired = false;
+  private readonly slot: unknown;
+
+  constructor(
+    private readonly context: OperationContext,
+    private readonly target: ReplyTarget,
+    private readonly operation: KeyOperation,
+    private readonly plans: readonly KeyPlan[],
+    readonly deadlineMs: number,
+  ) {
+    this.slot = target.defer();
+    this.reads = plans.map((plan) => new ReadQuorum(plan.replicas, plan.readRequired));
+  }
+
+  start(): void {
+    if (!this.operation.readsValues) {
+      this.applyAndWrite();
+      return;
+    }
+    this.plans.forEach((plan, index) => this.readKey(plan, index));
+    this.checkReads();
+  }
+
+  /** The request timeout passed: every replica that has not answered counts as failed. */
+  timeout(): void {
+    if (this.phase === 'done') {
+      // Replied already; stop waiting for the answers read repair wanted.
+      this.end();
+      return;
+    }
+    for (const quorum of this.reads) for (const replica of quorum.replicas) quorum.fail(replica);
+    for (const quorum of this.writes) {
+      if (quorum !== null) for (const replica of quorum.replicas) quorum.fail(replica);
+    }
+    if (this.phase === 'reading') this.checkReads(true);
+    else this.checkWrites(true);
+    this.maybeRepair();
+    this.end();
+  }
+
+  /** Durability of the local replica's write (token = key index). */
+  durable(token: unknown, error: Error | null): void {
+    const quorum = this.writes[token as number];
+    if (quorum === undefined || quorum === null) return;
+    if (error === null) quorum.ack(this.context.selfId);
+    else quorum.fail(this.context.selfId);
+    this.checkWrites();
+  }
+
+  private readKey(plan: KeyPlan, index: number): void {
+    const quorum = this.reads[index] as ReadQuorum;
+    const self = this.context.selfId;
+    if (plan.readRequired === 1 && plan.replicas.includes(self)) {
+      // ONE with a local replica: the local answer is the read (no remote round trip).
+      quorum.respond(self, this.context.readLocal(plan));
+      for (const replica of plan.replicas) if (replica !== self) quorum.fail(replica);
+      return;
+    }
+    for (const replica of plan.replicas) {
+      if (replica === this.context.selfId) {
+        quorum.respond(replica, this.context.readLocal(plan));
+      } else if (this.context.isDown(replica)) {
+        quorum.fail(replica);
+      } else {
+        this.context.sendToPeer(replica, ['PEER.GET', String(plan.db), plan.key],
+          (error, reply) => this.onRead(index, replica, error, reply));
+      }
+    }
+  }
+
+  private onRead(index: number, replica: string, error: Error | null, reply: unknown): void {
+    const quorum = this.reads[index] as ReadQuorum;
+    if (error !== null) quorum.fail(replica);
+    else if (reply === null) quorum.respond(replica, null);
+    else if (Buffer.isBuffer(reply) && recordProblem(reply) === null) {
+      quorum.respond(replica, new StoredRecord(reply));
+    } else {
+      quorum.fail(replica);
+    }
+    if (this.phase === 'reading') this.checkReads();
+    this.maybeRepair();
+    this.maybeEnd();
+  }
+
+  /** Moves on once every key's read quorum is met; fails once one cannot be. */
+  private checkReads(timedOut = false): void {
+    if (this.phase !== 'reading') return;
+    let met = 0;
+    for (let index = 0; index < this.reads.length; index++) {
+      const quorum = this.reads[index] as ReadQuorum;
+      const outcome = quorum.outcome;
+      if (outcome === 'impossible') {
+        const plan = this.plans[index] as KeyPlan;
+        this.fail(`CLUSTERDOWN read quorum not reached${timedOut ? ' (timed out)' : ''}: ` +
+          `${quorum.successes} of ${plan.readRequired} required replicas answered ` +
+          `(replication factor ${this.context.replicationFactor})`);
+        return;
+      }
+      if (outcome === 'met') met++;
+    }
+    if (met === this.reads.length) this.applyAndWrite();
+  }
+
+  private applyAndWrite(): void {
+    this.phase = 'writing';
+    const nowMs = this.context.nowMs();
+    const values: Array<LiveValue | undefined> = this.reads.map((quorum) => {
+      const newest = quorum.newest;
+      return newest !== null && newest.isLive(nowMs) ? newest : undefined;
+    });
+    const changes = this.operation.apply(values, nowMs);
+    this.writes = this.plans.map(() => null);
+    changes.forEach((change, index) => {
+      if (change === null) return;
+      const plan = this.plans[index] as KeyPlan;
+      const record = this.context.recordFor(plan, change, this.reads[index]?.newest ?? null,
+        nowMs);
+      this.writes[index] = new WriteQuorum(plan.replicas, plan.writeRequired);
+      this.writeKey(plan, index, record);
+    });
+    this.checkWrites();
+  }
+
+  private writeKey(plan: KeyPlan, index: number, record: StoredRecord): void {
+    const quorum = this.writes[index] as WriteQuorum;
+    for (const replica of plan.replicas) {
+      if (replica === this.context.selfId) {
+        this.context.writeLocal(plan, record, this, index);
+      } else if (this.context.isDown(replica)) {
+        quorum.fail(replica);
+      } else {
+        this.context.sendToPeer(replica, ['PEER.PUT', String(plan.db), plan.key, record.bytes],
+          (error) => {
+            if (error === null) quorum.ack(replica);
+            else quorum.fail(replica);
+            this.checkWrites();
+          });
+      }
+    }
+  }
+
+  /** Replies once every written key has its write quorum; fails once one cannot. */
+  private checkWrites(timedOut = false): void {
+    if (this.phase !== 'writing') return;
+    let met = 0;
+    let needed = 0;
+    for (let index = 0; index < this.writes.length; index++) {
+      const quorum = this.writes[index];
+      if (quorum === null || quorum === undefined) continue;
+      needed++;
+      const outcome = quorum.outcome;
+      if (outcome === 'impossible') {
+        this.fail(`NOREPLICAS write quorum not reached${timedOut ? ' (timed out)' : ''}: ` +
+          `${quorum.successes} of ${quorum.required} required replicas acknowledged ` +
+          `(replication factor ${this.context.replicationFactor})`);
+        return;
+      }
+      if (outcome === 'met') met++;
+    }
+    if (met === needed) this.succeed();
+  }
+
+  private succeed(): void {
+    this.phase = 'done';
+    this.operation.reply(this.writer());
+    this.target.fill(this.slot);
+    this.maybeEnd();
+  }
+
+  private fail(message: string): void {
+    this.phase = 'done';
+    this.writer().error(message);
+    this.target.fill(this.slot);
+    this.maybeEnd();
+  }
+
+  private writer(): ReplyWriter {
+    return this.target.deferredWriter(this.slot);
+  }
+
+  /** Once every replica answered a read, write the newest record back to stale ones. */
+  private maybeRepair(): void {
+    if (this.repaired || !this.operation.readsValues) return;
+    if (!this.reads.every((quorum) => quorum.complete)) return;
+    this.repaired = true;
+    this.reads.forEach((quorum, index) => {
+      const newest = quorum.newest;
+      if (newest === null) return;
+      const plan = this.plans[index] as KeyPlan;
+      for (const replica of quorum.staleReplicas()) {
+        this.context.countReadRepair();
+        if (replica === this.context.selfId) {
+          this.context.writeLocal(plan, newest, NO_LISTENER, null);
+        } else {
+          this.context.sendToPeer(replica, ['PEER.PUT', String(plan.db), plan.key,
+            newest.bytes], () => undefined);
+        }
+      }
+    });
+  }
+
+  private maybeEnd(): void {
+    if (this.phase !== 'done') return;
+    const readsDone = !this.operation.readsValues || this.repaired ||
+      this.reads.every((quorum) => quorum.complete);
+    if (readsDone) this.end();
+  }
+
+  private end(): void {
+    if (this.phase !== 'done') this.phase = 'done';
+    this.context.finished(this);
+  }
+}
+
+const NO_LISTENER: DurabilityListener = { durable: () => undefined };

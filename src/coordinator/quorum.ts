@@ -1,0 +1,89 @@
+/**
+ * Quorum trackers for one key's read or write across its preference list. Pure: responses
+ * come in as calls; the tracker says when the quorum is met or can no longer be met.
+ * A replica counts once (network duplicates are ignored) and only preference-list replicas
+ * count (strict quorum).
+ */
+import { assert } from '../util/assert.js';
+import type { StoredRecord } from '../storage/record.js';
+import { compareVersions } from '../versioning/version.js';
+
+export type QuorumOutcome = 'pending' | 'met' | 'impossible';
+
+abstract class Quorum {
+  protected readonly answered = new Set<string>();
+  protected readonly failed = new Set<string>();
+
+  constructor(readonly replicas: readonly string[], readonly required: number) {
+    assert(required >= 1, 'a quorum needs at least one replica');
+  }
+
+  get outcome(): QuorumOutcome {
+    if (this.answered.size >= this.required) return 'met';
+    if (this.replicas.length - this.failed.size < this.required) return 'impossible';
+    return 'pending';
+  }
+
+  /** Replicas that answered successfully. */
+  get successes(): number {
+    return this.answered.size;
+  }
+
+  /** True once every replica answered or failed. */
+  get complete(): boolean {
+    return this.answered.size + this.failed.size === this.replicas.length;
+  }
+
+  fail(replica: string): void {
+    if (!this.replicas.includes(replica) || this.answered.has(replica)) return;
+    this.failed.add(replica);
+  }
+
+  protected accept(replica: string): boolean {
+    if (!this.replicas.includes(replica) || this.answered.has(replica) ||
+        this.failed.has(replica)) {
+      return false;
+    }
+    this.answered.add(replica);
+    return true;
+  }
+}
+
+export class WriteQuorum extends Quorum {
+  ack(replica: string): void {
+    this.accept(replica);
+  }
+}
+
+export class ReadQuorum extends Quorum {
+  private readonly records = new Map<string, StoredRecord | null>();
+  private newestRecord: StoredRecord | null = null;
+
+  /** A replica's answer: its record for the key (tombstones included) or null for none. */
+  respond(replica: string, record: StoredRecord | null): void {
+    if (!this.accept(replica)) return;
+    this.records.set(replica, record);
+    if (record !== null && (this.newestRecord === null ||
+        compareVersions(record.version, this.newestRecord.version) > 0)) {
+      this.newestRecord = record;
+    }
+  }
+
+  /** The newest record among the answers (last write wins), or null when none had one. */
+  get newest(): StoredRecord | null {
+    return this.newestRecord;
+  }
+
+  /** Replicas that answered with something older than the newest record (read repair). */
+  staleReplicas(): string[] {
+    const newest = this.newestRecord;
+    if (newest === null) return [];
+    const stale: string[] = [];
+    for (const [replica, record] of this.records) {
+      if (record === null || compareVersions(record.version, newest.version) < 0) {
+        stale.push(replica);
+      }
+    }
+    return stale;
+  }
+}
