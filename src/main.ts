@@ -12,6 +12,7 @@ import type { ServerContext } from './commands/context.js';
 import { setStringLimits } from './commands/strings.js';
 import { Config, ConfigError } from './config/config.js';
 import { defaultLimits, type Limits } from './config/limits.js';
+import { standaloneView } from './coordinator/cluster-view.js';
 import { Coordinator } from './coordinator/coordinator.js';
 import { Info, RINGKV_VERSION } from './observability/info.js';
 import { createLogger, pinoLevel } from './observability/logger.js';
@@ -104,7 +105,13 @@ async function main(): Promise<void> {
   config.onChange('appendfsync', (value) => engine.setDurability(value as Durability));
   const identity = loadNodeIdentity(engine.table('meta'));
   const store = new LocalStore(engine, logger.child({ component: 'store' }));
-  const coordinator = new Coordinator(store, clock, systemRandom, identity.nodeTag);
+  const coordinator = new Coordinator(store, clock, systemRandom, identity.nodeTag,
+    standaloneView(identity.nodeId), {
+      requestTimeoutMs: 2000,
+      tombstoneGraceMs: 24 * 3600 * 1000,
+      inflightMax: 10_000,
+    });
+  coordinator.start();
 
   const stats = new Stats(clock.nowMs());
   stats.onReset(() => {
@@ -199,6 +206,9 @@ async function main(): Promise<void> {
     auth,
     commands: new CommandRegistry(),
     identity: serverIdentity,
+    defaultConsistency: () => ({ read: 'one', write: 'one' }),
+    replicationFactor: () => 1,
+    cluster: null,
   };
 
   await listener.listen(context);

@@ -189,9 +189,7 @@ describe('connection commands', () => {
   });
 
   // Redis 7.0.15 answers `CLIENT REPLY ON` with +OK even after OFF (verified on loopback).
-  test('CLIENT REPLY OFF drops replies; CLIENT REPLY ON answers OK (raw client)', {
-    todo: 'KNOWN BUG: CLIENT REPLY ON after OFF sends no +OK',
-  }, async () => {
+  test('CLIENT REPLY OFF drops replies; CLIENT REPLY ON answers OK (raw client)', async () => {
     const quiet = await raw(node.port);
     quiet.send('CLIENT', 'REPLY', 'OFF');
     quiet.send('SET', 'reply:k', 'off');

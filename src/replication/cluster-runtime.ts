@@ -1,0 +1,182 @@
+/**
+ * The I/O shell around the pure cluster logic: runs gossip rounds on a timer over peer
+ * links, keeps one PeerClient per member, and rebuilds the ring when membership changes.
+ * It is the coordinator's ClusterView.
+ */
+import type { Logger } from 'pino';
+import {
+  Membership,
+  type GossipMessage,
+  type MemberAddress,
+  type MemberState,
+  type MembershipOptions,
+} from '../cluster/membership.js';
+import { Ring } from '../cluster/ring.js';
+import type { ClusterView } from '../coordinator/cluster-view.js';
+import type { Clock } from '../runtime/clock.js';
+import type { Random } from '../runtime/random.js';
+import { PeerClient, type PeerClientOptions } from '../transport/peer-client.js';
+
+export interface ClusterRuntimeOptions {
+  self: MemberState;
+  seeds: MemberAddress[];
+  replicationFactor: number;
+  gossipIntervalMs: number;
+  membership: MembershipOptions;
+  peer: Omit<PeerClientOptions, 'selfId'>;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+}
+
+export class ClusterRuntime implements ClusterView {
+  readonly clusterMode = true;
+  readonly membership: Membership;
+  private readonly peers = new Map<string, PeerClient>();
+  /** Links to contact addresses (seeds, CLUSTER MEET) whose member id is not known yet. */
+  private readonly contactLinks = new Map<string, PeerClient>();
+  private currentRing: Ring;
+  private ringVersion = -1;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: ClusterRuntimeOptions) {
+    this.membership = new Membership(options.self, options.membership, options.random);
+    for (const seed of options.seeds) this.membership.addContact(seed);
+    this.currentRing = this.buildRing();
+  }
+
+  get selfId(): string {
+    return this.options.self.id;
+  }
+
+  ring(): Ring {
+    if (this.membership.ringVersion !== this.ringVersion) this.currentRing = this.buildRing();
+    return this.currentRing;
+  }
+
+  isDown(id: string): boolean {
+    return this.membership.liveness(id, this.options.clock.nowMs()) === 'down';
+  }
+
+  peer(id: string): PeerClient | null {
+    if (id === this.selfId) return null;
+    const member = this.membership.member(id);
+    if (member === undefined) return null;
+    let client = this.peers.get(id);
+    if (client === undefined) {
+      client = new PeerClient(id, member.address.host, member.address.busPort,
+        { ...this.options.peer, selfId: this.selfId });
+      this.peers.set(id, client);
+    } else {
+      client.setAddress(member.address.host, member.address.busPort);
+    }
+    return client;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.gossipRound(), this.options.gossipIntervalMs);
+    this.timer.unref();
+    this.gossipRound();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    for (const client of this.peers.values()) client.close();
+    for (const client of this.contactLinks.values()) client.close();
+  }
+
+  /** Handles PEER.GOSSIP from a peer: merge, answer with our view (push-pull). */
+  receiveGossip(message: GossipMessage): GossipMessage {
+    this.merge(message);
+    return this.membership.message();
+  }
+
+  meet(address: MemberAddress): void {
+    this.membership.addContact(address);
+    this.gossipWithContact(address);
+  }
+
+  forget(id: string): boolean {
+    const forgotten = this.membership.forget(id);
+    if (forgotten) {
+      this.peers.get(id)?.close();
+      this.peers.delete(id);
+      this.options.logger.info({ node: id }, 'node forgotten');
+    }
+    return forgotten;
+  }
+
+  private gossipRound(): void {
+    const target = this.membership.tick(this.options.clock.nowMs());
+    if (target === null) return;
+    if (target.id === null) {
+      this.gossipWithContact(target.address);
+      return;
+    }
+    const client = this.peer(target.id);
+    if (client === null) return;
+    client.send(['PEER.GOSSIP', JSON.stringify(this.membership.message())], (error, reply) => {
+      if (error === null && Buffer.isBuffer(reply)) this.mergeReply(reply);
+    });
+  }
+
+  private gossipWithContact(address: MemberAddress): void {
+    const key = `${address.host}:${address.busPort}`;
+    let client = this.contactLinks.get(key);
+    if (client === undefined) {
+      // An empty expected id: the contact's id is learned from its handshake.
+      client = new PeerClient('', address.host, address.busPort,
+        { ...this.options.peer, selfId: this.selfId });
+      this.contactLinks.set(key, client);
+    }
+    client.send(['PEER.GOSSIP', JSON.stringify(this.membership.message())], (error, reply) => {
+      if (error === null && Buffer.isBuffer(reply)) this.mergeReply(reply);
+    });
+  }
+
+  private mergeReply(reply: Buffer): void {
+    try {
+      this.merge(JSON.parse(reply.toString()) as GossipMessage);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'unreadable gossip reply');
+    }
+  }
+
+  private merge(message: GossipMessage): void {
+    if (!isGossipMessage(message)) {
+      this.options.logger.warn('malformed gossip message ignored');
+      return;
+    }
+    const changes = this.membership.receive(message, this.options.clock.nowMs());
+    for (const change of changes) {
+      this.options.logger.info({ node: change.id, change: change.change }, 'membership changed');
+    }
+  }
+
+  private buildRing(): Ring {
+    this.ringVersion = this.membership.ringVersion;
+    const ring = new Ring(this.membership.ringMembers(), this.options.replicationFactor);
+    this.options.logger.info({ members: ring.members.length, replicas: ring.effectiveReplicas },
+      'ring rebuilt');
+    return ring;
+  }
+}
+
+/** Structural check of a gossip message before it touches membership state. */
+function isGossipMessage(value: unknown): value is GossipMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as { from?: unknown; members?: unknown };
+  if (typeof message.from !== 'string' || !Array.isArray(message.members)) return false;
+  return message.members.every((member: unknown) => {
+    if (typeof member !== 'object' || member === null) return false;
+    const entry = member as Record<string, unknown>;
+    const address = entry['address'] as Record<string, unknown> | undefined;
+    return typeof entry['id'] === 'string' && /^[0-9a-f]{40}$/.test(entry['id']) &&
+      typeof entry['incarnation'] === 'number' && typeof entry['heartbeat'] === 'number' &&
+      typeof entry['tokens'] === 'number' && entry['tokens'] >= 1 && entry['tokens'] <= 4096 &&
+      typeof entry['rack'] === 'string' &&
+      ['joining', 'up', 'leaving', 'removed'].includes(entry['status'] as string) &&
+      typeof address === 'object' && address !== null && typeof address['host'] === 'string' &&
+      typeof address['port'] === 'number' && typeof address['busPort'] === 'number';
+  });
+}

@@ -1,0 +1,208 @@
+/**
+ * One outbound, pipelined, authenticated connection to a peer's peer port (DESIGN.md
+ * section 6). Requests are RESP arrays; replies are decoded with redis-parser and matched to
+ * requests in order. The requests of one event-loop turn leave in one socket write.
+ * In-flight requests are bounded: past the bound a request fails at once (the coordinator
+ * then treats the replica as unavailable) instead of queueing without limit.
+ */
+import { connect, type Socket } from 'node:net';
+import RedisParser from 'redis-parser';
+import type { Logger } from 'pino';
+import type { Clock } from '../runtime/clock.js';
+import { clientProof, newNonce, proofsEqual, serverProof } from './peer-auth.js';
+
+export type PeerReply = Buffer | number | null | PeerReply[];
+export type PeerCallback = (error: Error | null, reply: PeerReply) => void;
+
+export interface PeerClientOptions {
+  selfId: string;
+  cluster: string;
+  secret: string;
+  inflightMax: number;
+  logger: Logger;
+  clock: Clock;
+  /** Delay before reconnecting after a failure (grows up to 10x). */
+  reconnectDelayMs: number;
+}
+
+export class PeerError extends Error {
+  override name = 'PeerError';
+}
+
+const RECONNECT_BACKOFF_MAX = 10;
+
+export class PeerClient {
+  private socket: Socket | null = null;
+  private parser: RedisParser | null = null;
+  private authenticated = false;
+  /** Callbacks of requests sent, in order; replies come back in the same order. */
+  private readonly pending: PeerCallback[] = [];
+  /** Requests waiting for the handshake. */
+  private readonly waiting: Array<{ bytes: Buffer; callback: PeerCallback }> = [];
+  private output: Buffer[] = [];
+  private flushScheduled = false;
+  private failures = 0;
+  private reconnectAt = 0;
+  private closed = false;
+  private readonly flushBound = (): void => this.flush();
+
+  constructor(
+    readonly peerId: string,
+    private host: string,
+    private port: number,
+    private readonly options: PeerClientOptions,
+  ) {}
+
+  /** The peer moved (new announce address): later connections go there. */
+  setAddress(host: string, port: number): void {
+    if (host === this.host && port === this.port) return;
+    this.host = host;
+    this.port = port;
+    this.disconnect(new PeerError('peer address changed'));
+  }
+
+  get inflight(): number {
+    return this.pending.length + this.waiting.length;
+  }
+
+  get connected(): boolean {
+    return this.authenticated;
+  }
+
+  send(args: ReadonlyArray<Buffer | string>, callback: PeerCallback): void {
+    if (this.closed) return callback(new PeerError('peer client closed'), null);
+    if (this.inflight >= this.options.inflightMax) {
+      return callback(new PeerError(`too many requests in flight to ${this.peerId}`), null);
+    }
+    const bytes = encodeRequest(args);
+    if (this.authenticated) {
+      this.pending.push(callback);
+      this.queue(bytes);
+      return;
+    }
+    if (this.options.clock.monotonicMs() < this.reconnectAt) {
+      return callback(new PeerError(`peer ${this.peerId} unreachable`), null);
+    }
+    this.waiting.push({ bytes, callback });
+    if (this.socket === null) this.open();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.disconnect(new PeerError('peer client closed'));
+  }
+
+  private open(): void {
+    const socket = connect({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    this.socket = socket;
+    this.parser = new RedisParser({
+      returnBuffers: true,
+      returnReply: (reply: PeerReply) => this.onReply(null, reply),
+      returnError: (error: Error) => this.onReply(error, null),
+      returnFatalError: (error: Error) => this.disconnect(error),
+    });
+    socket.on('data', (chunk: Buffer) => this.parser?.execute(chunk));
+    socket.on('error', (error) => this.disconnect(error));
+    socket.on('close', () => this.disconnect(new PeerError(`connection to ${this.peerId} closed`)));
+    socket.once('connect', () => this.handshake());
+  }
+
+  private handshake(): void {
+    const clientNonce = newNonce();
+    const { selfId, cluster, secret } = this.options;
+    this.pending.push((error, reply) => {
+      if (error !== null || !Array.isArray(reply) || reply.length !== 3) {
+        return this.disconnect(error ?? new PeerError('bad handshake reply'));
+      }
+      const [serverId, serverNonce, given] = reply as [Buffer, Buffer, Buffer];
+      const expected = serverProof(secret, cluster, clientNonce, serverNonce, serverId.toString());
+      // An empty expected id (a seed address) accepts whichever member answers.
+      const unexpected = this.peerId !== '' && serverId.toString() !== this.peerId;
+      if (!proofsEqual(given, expected) || unexpected) {
+        this.options.logger.warn({ peer: this.peerId }, 'peer failed authentication; refused');
+        return this.disconnect(new PeerError('peer failed authentication'));
+      }
+      this.pending.push((proveError) => {
+        if (proveError !== null) return this.disconnect(proveError);
+        this.onAuthenticated();
+      });
+      this.queue(encodeRequest(['PEER.PROVE',
+        clientProof(secret, cluster, serverNonce, clientNonce, selfId)]));
+    });
+    this.queue(encodeRequest(['PEER.HELLO', cluster, selfId, clientNonce]));
+  }
+
+  private onAuthenticated(): void {
+    this.authenticated = true;
+    this.failures = 0;
+    const waiting = this.waiting.splice(0);
+    for (const request of waiting) {
+      this.pending.push(request.callback);
+      this.queue(request.bytes);
+    }
+  }
+
+  private onReply(error: Error | null, reply: PeerReply): void {
+    const callback = this.pending.shift();
+    if (callback === undefined) {
+      this.disconnect(new PeerError('unexpected reply from peer'));
+      return;
+    }
+    callback(error, reply);
+  }
+
+  private queue(bytes: Buffer): void {
+    this.output.push(bytes);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushBound);
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const socket = this.socket;
+    if (socket === null || this.output.length === 0) return;
+    const chunks = this.output;
+    this.output = [];
+    socket.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+  }
+
+  /** Drops the connection, failing every request in flight; the next send reconnects. */
+  private disconnect(error: Error): void {
+    const socket = this.socket;
+    if (socket === null && this.pending.length === 0 && this.waiting.length === 0) return;
+    this.socket = null;
+    this.parser = null;
+    this.authenticated = false;
+    this.output = [];
+    socket?.destroy();
+    if (!this.closed) {
+      this.failures = Math.min(this.failures + 1, RECONNECT_BACKOFF_MAX);
+      this.reconnectAt = this.options.clock.monotonicMs() +
+        this.options.reconnectDelayMs * this.failures;
+    }
+    const callbacks = this.pending.splice(0);
+    const waiting = this.waiting.splice(0);
+    for (const callback of callbacks) callback(error, null);
+    for (const request of waiting) request.callback(error, null);
+  }
+}
+
+export function encodeRequest(args: ReadonlyArray<Buffer | string>): Buffer {
+  let size = 16;
+  for (const arg of args) {
+    size += (typeof arg === 'string' ? Buffer.byteLength(arg) : arg.length) + 16;
+  }
+  const bytes = Buffer.allocUnsafe(size);
+  let offset = bytes.write(`*${args.length}\r\n`, 0, 'latin1');
+  for (const arg of args) {
+    const value = typeof arg === 'string' ? Buffer.from(arg) : arg;
+    offset += bytes.write(`$${value.length}\r\n`, offset, 'latin1');
+    offset += value.copy(bytes, offset);
+    bytes[offset++] = 13;
+    bytes[offset++] = 10;
+  }
+  return bytes.subarray(0, offset);
+}
