@@ -62,7 +62,6 @@ export interface LmdbEngineOptions {
 }
 
 const EVERYSEC_SYNC_MS = 1000;
-const SETTLE_RETRY_MS = 1;
 
 export class LmdbEngine implements StorageEngine {
   private readonly root: RootDatabase<Buffer, Buffer>;
@@ -74,13 +73,6 @@ export class LmdbEngine implements StorageEngine {
   private group: Group | null = null;
   /** Groups handed to the writer and not yet committed, oldest first. */
   private uncommitted: Group[] = [];
-  /** Committed groups whose writes are not all visible to this thread's reads yet. */
-  private settling: Group[] = [];
-  private settleTimer: NodeJS.Timeout | null = null;
-  private readonly settleBound = (): void => {
-    this.settleTimer = null;
-    this.settle();
-  };
   private lastSequence = 0;
   private flushedSequence = 0;
   private flushWaiters: Array<{ sequence: number; resolve: () => void }> = [];
@@ -212,7 +204,6 @@ export class LmdbEngine implements StorageEngine {
   get pendingWrites(): number {
     let count = 0;
     for (const group of this.uncommitted) count += group.keys.length;
-    for (const group of this.settling) count += group.keys.length;
     return count;
   }
 
@@ -276,27 +267,6 @@ export class LmdbEngine implements StorageEngine {
     this.readOptions.transaction = this.root.useReadTransaction();
   }
 
-  /**
-   * Lets the overlay go of committed writes once this thread's reads see them. The writer
-   * reports a commit as soon as LMDB returns from it, but with lmdb-js's overlapping sync a
-   * reader on another thread was measured to see it up to a millisecond later; dropping the
-   * overlay entry at once made a deleted key reappear for that moment. So each entry is
-   * checked against a fresh snapshot and kept (and rechecked shortly) until it shows.
-   */
-  private settle(): void {
-    if (this.settling.length === 0) return;
-    this.renewSnapshot();
-    const waiting: Group[] = [];
-    for (const group of this.settling) {
-      if (settleGroup(group)) continue;
-      waiting.push(group);
-    }
-    this.settling = waiting;
-    if (waiting.length > 0 && this.settleTimer === null) {
-      this.settleTimer = setTimeout(this.settleBound, SETTLE_RETRY_MS);
-    }
-  }
-
   private startWriter(): void {
     const writer = new Worker(new URL('./lmdb-writer.js', import.meta.url), {
       workerData: { path: this.path },
@@ -309,14 +279,15 @@ export class LmdbEngine implements StorageEngine {
   private onWriterMessage(message: WriterMessage): void {
     switch (message.type) {
       case 'committed': {
+        // Reads move to a snapshot with the commit before the overlay lets go of its writes.
+        this.renewSnapshot();
         let index = 0;
         while (index < this.uncommitted.length &&
             (this.uncommitted[index] as Group).sequence <= message.sequence) {
-          this.settling.push(this.uncommitted[index] as Group);
+          settleGroup(this.uncommitted[index] as Group);
           index++;
         }
         this.uncommitted = this.uncommitted.slice(index);
-        this.settle();
         break;
       }
       case 'flushed':
@@ -369,27 +340,12 @@ function report(listeners: DurabilityListener[], tokens: unknown[], error: Error
   }
 }
 
-/**
- * Drops the group's overlay entries that reads now see in LMDB (or that a later write
- * replaced); keeps the others in the group. True when none is left.
- */
-function settleGroup(group: Group): boolean {
+/** Drops the group's overlay entries, except those a later write replaced. */
+function settleGroup(group: Group): void {
   const { tables, keys, entries } = group;
-  let kept = 0;
   for (let index = 0; index < keys.length; index++) {
-    const table = tables[index] as LmdbTable;
-    const key = keys[index] as string;
-    const entry = entries[index] as PendingWrite;
-    if (table.settle(key, entry)) continue;
-    tables[kept] = table;
-    keys[kept] = key;
-    entries[kept] = entry;
-    kept++;
+    (tables[index] as LmdbTable).settle(keys[index] as string, entries[index] as PendingWrite);
   }
-  tables.length = kept;
-  keys.length = kept;
-  entries.length = kept;
-  return kept === 0;
 }
 
 /**
@@ -437,25 +393,15 @@ class LmdbTable implements StorageTable {
     if (!bucket.has(keyText)) bucket.set(keyText, Buffer.from(key));
   }
 
-  /**
-   * The writer committed this write: drop the overlay entry if a later write replaced it or
-   * if LMDB reads now show it. Returns false when reads do not show it yet.
-   */
-  settle(keyText: string, entry: PendingWrite): boolean {
+  /** The writer committed this write: drop its overlay entry unless a later write owns it. */
+  settle(keyText: string, entry: PendingWrite): void {
     // Identity of the write, not equality of values: two removes of a key are both null.
-    if (this.overlay.get(keyText) !== entry) return true;
-    const value = entry.value;
-    const prefix = prefixOf(Buffer.from(keyText.slice(0, 2), 'latin1'));
-    const bucket = this.pendingByPrefix.get(prefix);
-    const key = bucket?.get(keyText) ?? Buffer.from(keyText, 'latin1');
-    const found = readFast(this.database, key, this.engine.readOptions);
-    const visible = value === null ? found === undefined
-      : found !== undefined && found.subarray(0, found.length).equals(value);
-    if (!visible) return false;
+    if (this.overlay.get(keyText) !== entry) return;
     this.overlay.delete(keyText);
+    const prefix = (keyText.charCodeAt(0) << 8) | (keyText.charCodeAt(1) || 0);
+    const bucket = this.pendingByPrefix.get(prefix);
     bucket?.delete(keyText);
     if (bucket !== undefined && bucket.size === 0) this.pendingByPrefix.delete(prefix);
-    return true;
   }
 
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {
