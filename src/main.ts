@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     keepAliveSeconds: () => config.integer('tcp-keepalive'),
   });
 
-  const background: NodeJS.Timeout[] = [];
+  const background: Array<() => void> = [];
   const lifecycle = new Lifecycle({
     clock,
     logger,
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     hasPendingReplies: () => listener.hasPendingReplies,
     closeClients: () => listener.closeAll(),
     stopBackgroundWork: () => {
-      for (const timer of background) clearInterval(timer);
+      for (const stop of background) stop();
       listener.stopReading();
     },
     flushLogs: () => destination.flushSync?.(),
@@ -221,11 +221,11 @@ async function main(): Promise<void> {
   }
 }
 
-/** The hz cycle: active expiry and idle-client timeout. */
+/** The hz cycle: active expiry and idle-client timeout; hz is read again every round. */
 function startBackgroundCycle(config: Config, store: LocalStore, listener: ClientListener,
-    clock: typeof systemClock, logger: Logger): NodeJS.Timeout {
-  const hz = Math.min(500, Math.max(1, config.integer('hz')));
-  return setInterval(() => {
+    clock: typeof systemClock, logger: Logger): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  const round = (): void => {
     try {
       const nowMs = clock.nowMs();
       store.expireDue(nowMs, EXPIRE_PER_TICK_MAX);
@@ -233,7 +233,13 @@ function startBackgroundCycle(config: Config, store: LocalStore, listener: Clien
     } catch (error) {
       logger.error({ err: error }, 'background cycle failed');
     }
-  }, Math.round(1000 / hz));
+    const hz = Math.min(500, Math.max(1, config.integer('hz')));
+    timer = setTimeout(round, Math.round(1000 / hz));
+  };
+  round();
+  return () => {
+    if (timer !== null) clearTimeout(timer);
+  };
 }
 
 main().catch((error: unknown) => {

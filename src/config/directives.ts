@@ -78,8 +78,9 @@ export const DIRECTIVES: readonly Directive[] = [
     help: 'Always yes: every write is persisted before or as it is acknowledged.' },
   { name: 'appendfsync', kind: 'enum', defaultValue: 'everysec',
     values: ['everysec', 'always', 'no'], mutable: true,
-    help: 'always: reply after commit and fsync; everysec: after commit (fsync follows); ' +
-      'no: at once, commit within the event-loop turn.' },
+    help: 'always: reply after the write is in the commit log and fdatasync\'ed; ' +
+      'everysec: after it is in the commit log (fdatasync every second); ' +
+      'no: the same, and the OS decides when to flush.' },
   { name: 'save', kind: 'string', defaultValue: '', mutable: true, repeatable: true,
     check: checkSaveParameters, adjust: (value) => saveWords(value).map(Number).join(' '),
     help: 'Accepted for redis.conf compatibility; data is persisted per appendfsync.' },
