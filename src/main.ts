@@ -12,6 +12,14 @@ import type { ServerContext } from './commands/context.js';
 import { setStringLimits } from './commands/strings.js';
 import { Config, ConfigError } from './config/config.js';
 import { defaultLimits, type Limits } from './config/limits.js';
+import {
+  clusterModeOf,
+  clusterService,
+  createClusterRuntime,
+  defaultConsistency,
+  nextIncarnation,
+  startCluster,
+} from './compose-cluster.js';
 import { standaloneView } from './coordinator/cluster-view.js';
 import { Coordinator } from './coordinator/coordinator.js';
 import { Info, RINGKV_VERSION } from './observability/info.js';
@@ -30,6 +38,8 @@ import { loadNodeIdentity } from './storage/node-identity.js';
 
 /** The Redis version whose commands and replies we reproduce. */
 const REDIS_COMPAT_VERSION = '7.0.15';
+/** Distributed operations in flight at most (each a table entry; beyond it, TRYAGAIN). */
+const INFLIGHT_OPERATIONS_MAX = 10_000;
 /** Keys the active expiry cycle removes per tick at most (bounds the tick's work). */
 const EXPIRE_PER_TICK_MAX = 2000;
 
@@ -105,12 +115,21 @@ async function main(): Promise<void> {
   config.onChange('appendfsync', (value) => engine.setDurability(value as Durability));
   const identity = loadNodeIdentity(engine.table('meta'));
   const store = new LocalStore(engine, logger.child({ component: 'store' }));
+  const clusterMode = clusterModeOf(config);
+  const runtime = clusterMode ? createClusterRuntime({ config, nodeId: identity.nodeId,
+    incarnation: nextIncarnation(engine.table('meta')), clock, random: systemRandom,
+    logger }) : null;
+  const tombstoneGraceMs = config.integer('tombstone-grace') * 1000;
+  const coordinatorSettings = {
+    requestTimeoutMs: config.integer('request-timeout'),
+    tombstoneGraceMs,
+    inflightMax: INFLIGHT_OPERATIONS_MAX,
+  };
+  config.onChange('request-timeout', (value) => {
+    coordinatorSettings.requestTimeoutMs = Number(value);
+  });
   const coordinator = new Coordinator(store, clock, systemRandom, identity.nodeTag,
-    standaloneView(identity.nodeId), {
-      requestTimeoutMs: 2000,
-      tombstoneGraceMs: 24 * 3600 * 1000,
-      inflightMax: 10_000,
-    });
+    runtime ?? standaloneView(identity.nodeId), coordinatorSettings);
   coordinator.start();
 
   const stats = new Stats(clock.nowMs());
@@ -167,7 +186,7 @@ async function main(): Promise<void> {
 
   const runId = randomBytes(20).toString('hex');
   const serverIdentity = { redisVersion: REDIS_COMPAT_VERSION, runId,
-    mode: 'standalone' as const };
+    mode: clusterMode ? 'cluster' as const : 'standalone' as const };
   const info = new Info({
     identity: serverIdentity,
     config,
@@ -187,9 +206,14 @@ async function main(): Promise<void> {
     ringkv: () => [
       ['node_id', identity.nodeId],
       ['storage_corrupt_records', store.corruptRecords],
+      ['storage_pending_writes', engine.pendingWrites],
       ['write_error', store.writeFailure === null ? 'none' : store.writeFailure.message],
+      ['cluster_members', runtime === null ? 1 : runtime.membership.members().length],
+      ['cluster_replication_factor', runtime === null ? 1 : runtime.ring().replicationFactor],
+      ['coordinator_inflight', coordinator.inflightCount],
+      ['read_repairs', coordinator.stats.readRepairs],
     ],
-    clusterEnabled: () => false,
+    clusterEnabled: () => clusterMode,
     nowMs: () => clock.nowMs(),
   });
 
@@ -206,16 +230,27 @@ async function main(): Promise<void> {
     auth,
     commands: new CommandRegistry(),
     identity: serverIdentity,
-    defaultConsistency: () => ({ read: 'one', write: 'one' }),
-    replicationFactor: () => 1,
-    cluster: null,
+    defaultConsistency: () => (clusterMode ? defaultConsistency(config)
+      : { read: 'one', write: 'one' }),
+    replicationFactor: () => (clusterMode ? config.integer('replication-factor') : 1),
+    cluster: runtime === null ? null : clusterService(runtime, store, clock),
   };
 
   await listener.listen(context);
+  if (runtime !== null) {
+    const peerListener = await startCluster(runtime, config, store, listener.boundPort,
+      limits.bulkBytesMax, logger);
+    background.push(() => {
+      runtime.stop();
+      coordinator.stop();
+      void peerListener.close();
+    });
+  }
   logger.info({ port: listener.boundPort, bind: config.value('bind'), dir, nodeId: identity.nodeId,
     appendfsync: config.value('appendfsync'), version: RINGKV_VERSION }, 'ready to accept connections');
   await store.load();
-  background.push(startBackgroundCycle(config, store, listener, clock, logger));
+  background.push(startBackgroundCycle(config, store, listener, clock, logger,
+    runtime === null ? null : tombstoneGraceMs));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => lifecycle.shutdown(signal));
   }
@@ -223,12 +258,12 @@ async function main(): Promise<void> {
 
 /** The hz cycle: active expiry and idle-client timeout; hz is read again every round. */
 function startBackgroundCycle(config: Config, store: LocalStore, listener: ClientListener,
-    clock: typeof systemClock, logger: Logger): () => void {
+    clock: typeof systemClock, logger: Logger, tombstoneGraceMs: number | null): () => void {
   let timer: NodeJS.Timeout | null = null;
   const round = (): void => {
     try {
       const nowMs = clock.nowMs();
-      store.expireDue(nowMs, EXPIRE_PER_TICK_MAX);
+      store.expireDue(nowMs, EXPIRE_PER_TICK_MAX, tombstoneGraceMs);
       listener.closeIdle(config.integer('timeout'), nowMs);
     } catch (error) {
       logger.error({ err: error }, 'background cycle failed');

@@ -12,7 +12,7 @@
  */
 
 /** Redis 7 command groups (COMMAND DOCS `group`). */
-export type CommandGroup = 'generic' | 'string' | 'connection' | 'server';
+export type CommandGroup = 'generic' | 'string' | 'connection' | 'server' | 'cluster';
 
 export type ArgumentType =
   | 'string' | 'integer' | 'double' | 'key' | 'pattern' | 'unix-time' | 'pure-token'
@@ -488,7 +488,57 @@ const INTROSPECTION_DOCS: ReadonlyArray<readonly [string, CommandDocs]> = [
   ['command|help', helpDocs('COMMAND', '5.0.0', 'server')],
 ];
 
+const CLUSTER_DOCS: ReadonlyArray<[string, CommandDocs]> = [
+  ['cluster', { summary: 'Container for commands about the cluster.', since: '3.0.0',
+    group: 'cluster', complexity: BY_SUBCOMMAND }],
+  ['cluster|slots', { summary: 'Slot ranges with the addresses of their replicas.',
+    since: '3.0.0', group: 'cluster', complexity: 'O(N) where N is the number of ranges',
+    docFlags: ['deprecated'], deprecatedSince: '7.0.0', replacedBy: '`CLUSTER SHARDS`',
+    history: [['4.0.0', 'Node ids in the reply.'], ['7.0.0', 'Hostnames and metadata.']] }],
+  ['cluster|shards', { summary: 'Shards (master and replicas) with their slot ranges.',
+    since: '7.0.0', group: 'cluster', complexity: 'O(N) where N is the number of shards' }],
+  ['cluster|nodes', { summary: 'Every node with its address, state and master slots.',
+    since: '3.0.0', group: 'cluster', complexity: 'O(N) where N is the number of nodes' }],
+  ['cluster|info', { summary: 'State of the cluster as this node sees it.', since: '3.0.0',
+    group: 'cluster', complexity: O1 }],
+  ['cluster|myid', { summary: 'The id of this node.', since: '3.0.0', group: 'cluster',
+    complexity: O1 }],
+  ['cluster|keyslot', { summary: 'The hash slot of a key.', since: '3.0.0', group: 'cluster',
+    complexity: 'O(N) where N is the number of bytes in the key', arguments: [str('key')] }],
+  ['cluster|countkeysinslot', { summary: 'How many keys this node stores in a slot.',
+    since: '3.0.0', group: 'cluster', complexity: O1, arguments: [int('slot')] }],
+  ['cluster|getkeysinslot', { summary: 'Keys this node stores in a slot.', since: '3.0.0',
+    group: 'cluster', complexity: 'O(N) where N is the number of keys returned',
+    arguments: [int('slot'), int('count')] }],
+  ['cluster|meet', { summary: 'Makes this node gossip with another one so it joins.',
+    since: '3.0.0', group: 'cluster', complexity: O1,
+    history: [['4.0.0', 'Optional bus port.']],
+    arguments: [str('ip'), int('port'), int('cluster_bus_port', { flags: OPTIONAL,
+      since: '4.0.0' })] }],
+  ['cluster|forget', { summary: 'Removes a dead node from the cluster.', since: '3.0.0',
+    group: 'cluster', complexity: O1, arguments: [str('node-id')] }],
+  ['cluster|ring', { summary: 'Tokens and slot ownership of every node (RingKV).',
+    since: '7.0.0', group: 'cluster', complexity: 'O(N) where N is the number of tokens' }],
+  ['cluster|preflist', { summary: 'The replicas of a key in preference order (RingKV).',
+    since: '7.0.0', group: 'cluster', complexity: O1, arguments: [str('key')] }],
+  ['cluster|help', helpDocs('CLUSTER', '5.0.0', 'cluster')],
+  ['readonly', { summary: 'Accepted for cluster clients; any node serves reads.',
+    since: '3.0.0', group: 'cluster', complexity: O1 }],
+  ['readwrite', { summary: 'Accepted for cluster clients; any node serves writes.',
+    since: '3.0.0', group: 'cluster', complexity: O1 }],
+  ['asking', { summary: 'Accepted for cluster clients; RingKV never redirects.',
+    since: '3.0.0', group: 'cluster', complexity: O1 }],
+  ['consistency', { summary: 'Shows or sets the read and write consistency of this '
+    + 'connection (RingKV).', since: '7.0.0', group: 'connection', complexity: O1,
+    arguments: [oneof('level', [
+      oneof('both', [token('ONE'), token('QUORUM'), token('ALL'), int('replicas')]),
+      block('levels', [str('read', { token: 'READ', flags: OPTIONAL }),
+        str('write', { token: 'WRITE', flags: OPTIONAL })]),
+    ], OPTIONAL_ONLY)] }],
+];
+
 const COMMAND_DOCS: ReadonlyMap<string, CommandDocs> = new Map([
+  ...CLUSTER_DOCS,
   ...STRING_DOCS, ...KEYSPACE_DOCS, ...DATABASE_DOCS, ...CONNECTION_DOCS, ...CLIENT_DOCS,
   ...SERVER_DOCS, ...INTROSPECTION_DOCS,
 ]);

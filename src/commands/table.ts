@@ -4,6 +4,7 @@
  * A command not in this table gets Redis's unknown-command error.
  */
 import type { CommandTable } from './context.js';
+import * as cluster from './cluster.js';
 import * as command from './command.js';
 import * as connection from './connection.js';
 import * as keys from './keys.js';
@@ -213,6 +214,35 @@ const COMMANDS: CommandSpec[] = [
     spec('config|rewrite', 2, CLIENT_ADMIN_FLAGS, ADMIN_SLOW, server.configRewriteCommand),
     spec('config|help', 2, ['loading', 'stale'], ['@slow'], server.configHelpCommand),
   ]),
+  // Cluster (answered as "cluster support disabled" on a standalone node)
+  container('cluster', -2, [], ['@slow'], [
+    spec('cluster|slots', 2, ['stale'], ['@slow'], cluster.clusterSlotsCommand,
+      { tips: ['nondeterministic_output'] }),
+    spec('cluster|shards', 2, ['stale'], ['@slow'], cluster.clusterShardsCommand,
+      { tips: ['nondeterministic_output'] }),
+    spec('cluster|nodes', 2, ['stale'], ['@slow'], cluster.clusterNodesCommand,
+      { tips: ['nondeterministic_output'] }),
+    spec('cluster|info', 2, ['stale'], ['@slow'], cluster.clusterInfoCommand,
+      { tips: ['nondeterministic_output'] }),
+    spec('cluster|myid', 2, ['stale'], ['@slow'], cluster.clusterMyidCommand),
+    spec('cluster|keyslot', 3, ['stale'], ['@slow'], cluster.clusterKeyslotCommand),
+    spec('cluster|countkeysinslot', 3, ['stale'], ['@slow'],
+      cluster.clusterCountkeysinslotCommand),
+    spec('cluster|getkeysinslot', 4, ['stale'], ['@slow'], cluster.clusterGetkeysinslotCommand,
+      { tips: ['nondeterministic_output'] }),
+    spec('cluster|meet', -4, ['admin', 'stale', 'no_async_loading'], ADMIN_SLOW,
+      cluster.clusterMeetCommand),
+    spec('cluster|forget', 3, ['admin', 'stale', 'no_async_loading'], ADMIN_SLOW,
+      cluster.clusterForgetCommand),
+    spec('cluster|ring', 2, ['stale'], ['@slow'], cluster.clusterRingCommand),
+    spec('cluster|preflist', 3, ['stale'], ['@slow'], cluster.clusterPreflistCommand),
+    spec('cluster|help', 2, ['loading', 'stale'], ['@slow'], cluster.clusterHelpCommand),
+  ]),
+  spec('readonly', 1, ['loading', 'stale', 'fast'], CONNECTION_FAST, cluster.readonlyCommand),
+  spec('readwrite', 1, ['loading', 'stale', 'fast'], CONNECTION_FAST, cluster.readonlyCommand),
+  spec('asking', 1, ['fast'], CONNECTION_FAST, cluster.readonlyCommand),
+  spec('consistency', -1, ['loading', 'stale', 'fast'], CONNECTION_FAST,
+    cluster.consistencyCommand),
   container('command', -1, ['loading', 'stale'], CONNECTION_SLOW, [
     spec('command|count', 2, ['loading', 'stale'], CONNECTION_SLOW, command.countCommand),
     spec('command|info', -2, ['loading', 'stale'], CONNECTION_SLOW, command.infoCommand,

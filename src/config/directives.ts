@@ -25,6 +25,8 @@ export interface Directive {
   readonly check?: (value: string) => string | null;
   /** Rewrites a valid value to the form Redis stores and shows (clamping, spacing). */
   readonly adjust?: (value: string) => string;
+  /** Other names accepted in files, flags and CONFIG SET (not listed by CONFIG GET). */
+  readonly aliases?: readonly string[];
   /** A directive that may appear several times; values accumulate (save, user). */
   readonly repeatable?: boolean;
   /** One line for the README's settings table. */
@@ -115,10 +117,66 @@ export const DIRECTIVES: readonly Directive[] = [
     help: 'Logical databases; RingKV always has 16.' },
   { name: 'daemonize', kind: 'enum', defaultValue: 'no', values: ['no'], mutable: false,
     help: 'Always no: RingKV runs in the foreground (use your service manager).' },
+  // Cluster (DESIGN.md sections 2, 5, 6, 7). Seeds or cluster-enabled turn cluster mode on.
+  { name: 'cluster-enabled', kind: 'bool', defaultValue: 'no', mutable: false,
+    help: 'Present as a Redis Cluster node (also on when cluster-seeds is set).' },
+  { name: 'cluster-seeds', kind: 'string', defaultValue: '', mutable: false,
+    check: checkSeeds,
+    help: 'Nodes to join through: host:port[@busport], separated by commas or spaces.' },
+  { name: 'cluster-name', kind: 'string', defaultValue: 'ringkv', mutable: false,
+    check: (value) => (/^[\x21-\x7e]{1,64}$/.test(value) ? null : 'invalid cluster name'),
+    help: 'Cluster identity; a node of another cluster is refused on the peer port.' },
+  { name: 'cluster-secret', kind: 'string', defaultValue: '', mutable: false,
+    help: 'Shared secret peers prove to each other (HMAC handshake). Set it.' },
+  { name: 'cluster-port', kind: 'integer', defaultValue: '0', min: 0, max: 65535,
+    mutable: false, help: 'Peer port to listen on (0: port + 10000).' },
+  { name: 'cluster-announce-ip', kind: 'string', defaultValue: '', mutable: false,
+    aliases: ['announce-ip'],
+    help: 'Address other nodes and clients should use ("": the first bind address).' },
+  { name: 'cluster-announce-port', kind: 'integer', defaultValue: '0', min: 0, max: 65535,
+    mutable: false, aliases: ['announce-port'],
+    help: 'Client port to announce (0: the port bound).' },
+  { name: 'cluster-announce-bus-port', kind: 'integer', defaultValue: '0', min: 0,
+    max: 65535, mutable: false, aliases: ['announce-bus-port'],
+    help: 'Peer port to announce (0: the peer port bound).' },
+  { name: 'replication-factor', kind: 'integer', defaultValue: '3', min: 1, max: 16,
+    mutable: false, help: 'Replicas of each key (N).' },
+  { name: 'vnodes', kind: 'integer', defaultValue: '128', min: 1, max: 4096, mutable: false,
+    help: 'Ring tokens of this node (scaled by weight).' },
+  { name: 'weight', kind: 'string', defaultValue: '1', mutable: false,
+    check: (value) => (/^\d+(\.\d+)?$/.test(value) && Number(value) > 0 &&
+      Number(value) <= 16 ? null : 'weight must be a number above 0 and at most 16'),
+    help: 'Share of the ring relative to other nodes (tokens = vnodes x weight).' },
+  { name: 'rack', kind: 'string', defaultValue: '', mutable: false,
+    help: 'Rack or zone: replicas of a key go to distinct racks first.' },
+  { name: 'read-consistency', kind: 'string', defaultValue: 'quorum', mutable: true,
+    check: checkLevel, help: 'Default R for new connections: one, quorum, all or a number.' },
+  { name: 'write-consistency', kind: 'string', defaultValue: 'quorum', mutable: true,
+    check: checkLevel, help: 'Default W for new connections: one, quorum, all or a number.' },
+  { name: 'request-timeout', kind: 'integer', defaultValue: '2000', min: 10, max: 600000,
+    mutable: true, help: 'Milliseconds a quorum request waits for replicas before failing.' },
+  { name: 'cluster-gossip-interval', kind: 'integer', defaultValue: '1000', min: 10,
+    max: 60000, mutable: false, help: 'Milliseconds between gossip rounds.' },
+  { name: 'tombstone-grace', kind: 'integer', defaultValue: '86400', min: 1, max: INT_MAX,
+    mutable: false, help: 'Seconds a delete is remembered so repair cannot resurrect it.' },
 ];
 
+/** host:port or host:port@busport, separated by commas or spaces. */
+function checkSeeds(value: string): string | null {
+  for (const seed of value.split(/[\s,]+/).filter(Boolean)) {
+    if (!/^[^\s:@]+:\d{1,5}(@\d{1,5})?$/.test(seed)) return `invalid seed '${seed}'`;
+  }
+  return null;
+}
+
+function checkLevel(value: string): string | null {
+  return /^(one|quorum|all|[1-9]\d?)$/i.test(value) ? null
+    : 'consistency must be one, quorum, all or a number of replicas';
+}
+
 export const DIRECTIVES_BY_NAME: ReadonlyMap<string, Directive> = new Map(
-  DIRECTIVES.map((directive) => [directive.name, directive]),
+  DIRECTIVES.flatMap((directive) => [directive.name, ...(directive.aliases ?? [])]
+    .map((name): [string, Directive] => [name, directive])),
 );
 
 const INT64_MAX = (1n << 63n) - 1n;

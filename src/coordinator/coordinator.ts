@@ -252,8 +252,26 @@ export class Coordinator implements KeyValueService {
       expireAtMs: change.expireAtMs, value: change.value, fullKey }));
   }
 
+  /**
+   * In cluster mode a node's DBSIZE, SCAN, KEYS and RANDOMKEY cover the slots it presents
+   * as master, as in Redis Cluster (tools iterate the masters); otherwise every slot.
+   */
   databaseSize(db: number): number {
-    return this.store.countsOf(db).keys;
+    const presented = this.presentedSlots();
+    if (presented === null) return this.store.countsOf(db).keys;
+    let total = 0;
+    for (let slot = 0; slot < SLOTS_COUNT; slot++) {
+      if (presented(slot)) total += this.store.keysInSlotCount(db, slot);
+    }
+    return total;
+  }
+
+  /** The slots this node answers scans for, or null for all of them. */
+  private presentedSlots(): ((slot: number) => boolean) | null {
+    if (!this.view.clusterMode) return null;
+    const ring = this.view.ring();
+    const self = ring.indexOf(this.view.selfId);
+    return (slot) => ring.primaryOf(slot) === self;
   }
 
   scan(db: number, cursor: number, count: number,
@@ -262,7 +280,7 @@ export class Coordinator implements KeyValueService {
     const position = this.cursors.resolve(cursor);
     const keysMax = Math.min(Math.max(count, 1) * 10, SCAN_KEYS_PER_CALL_MAX);
     const page = this.store.scan(db, position.slot, position.after, count, SCAN_SLOTS_PER_CALL,
-      keysMax);
+      keysMax, this.presentedSlots());
     const nowMs = this.clock.nowMs();
     const keys: Buffer[] = [];
     for (const found of page.keys) {
@@ -283,7 +301,7 @@ export class Coordinator implements KeyValueService {
       let slot = from as number;
       const end = (from as number) + (slots as number);
       while (slot < end) {
-        const page = this.store.scan(db, slot, null, 1, end - slot, 64);
+        const page = this.store.scan(db, slot, null, 1, end - slot, 64, this.presentedSlots());
         for (const found of page.keys) {
           if (found.record.isLive(nowMs)) return found.key;
         }

@@ -49,6 +49,8 @@ export class LocalStore {
   private readonly records: StorageTable;
   private readonly expiries: StorageTable;
   private readonly counts: DatabaseCounts[] = [];
+  /** Live keys per (database, slot): CLUSTER COUNTKEYSINSLOT and DBSIZE in cluster mode. */
+  private readonly slotKeys = new Int32Array(DATABASES_COUNT * SLOTS_COUNT);
   /** Records that failed their checksum since start (served as missing). */
   corruptRecords = 0;
   /** Keys removed by expiry since start or CONFIG RESETSTAT (INFO expired_keys). */
@@ -78,9 +80,12 @@ export class LocalStore {
         total++;
         const record = this.verified(stored, bytes);
         if (record === undefined || record.tombstone) continue;
-        const counts = this.counts[dbOf(stored)];
+        const db = dbOf(stored);
+        const counts = this.counts[db];
         if (counts === undefined) continue;
         counts.keys++;
+        const slotIndex = db * SLOTS_COUNT + slotOf(stored);
+        this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) + 1;
         if (record.expireAtMs !== 0) counts.expires++;
       }
       if (page.length < LOAD_PAGE_ENTRIES) break;
@@ -127,6 +132,30 @@ export class LocalStore {
 
   countsOf(db: number): DatabaseCounts {
     return this.counts[db] as DatabaseCounts;
+  }
+
+  /** Live keys of a database in a slot. */
+  keysInSlotCount(db: number, slot: number): number {
+    return this.slotKeys[db * SLOTS_COUNT + slot] as number;
+  }
+
+  /** Live keys of every database in one slot, at most `count` (CLUSTER GETKEYSINSLOT). */
+  keysInSlot(slot: number, count: number, nowMs: number): Buffer[] {
+    const keys: Buffer[] = [];
+    let start = slotStart(slot);
+    const end = slotStart(slot + 1);
+    while (keys.length < count) {
+      const entries = this.records.range(start, end, SCAN_PAGE_ENTRIES);
+      for (const [stored, bytes] of entries) {
+        const record = this.verified(stored, bytes);
+        if (record === undefined || !record.isLive(nowMs)) continue;
+        keys.push(userKeyFrom(stored, record));
+        if (keys.length >= count) break;
+      }
+      if (entries.length < SCAN_PAGE_ENTRIES) break;
+      start = Buffer.concat([(entries[entries.length - 1] as [Buffer, Buffer])[0], ZERO_BYTE]);
+    }
+    return keys;
   }
 
   /**
@@ -185,7 +214,7 @@ export class LocalStore {
    * Removes up to `limit` records whose expiry time has passed (the active expiry cycle).
    * Returns how many expired keys it removed.
    */
-  expireDue(nowMs: number, limit: number): number {
+  expireDue(nowMs: number, limit: number, tombstoneGraceMs: number | null = null): number {
     const end = Buffer.alloc(EXPIRY_KEY_TIME_BYTES);
     end.writeDoubleBE(nowMs + 1, 0);
     const due = this.expiries.range(Buffer.alloc(0), end, limit);
@@ -194,8 +223,17 @@ export class LocalStore {
       const stored = entry.subarray(EXPIRY_KEY_TIME_BYTES);
       const bytes = this.records.get(stored);
       const record = bytes === undefined ? undefined : this.verified(stored, bytes);
-      if (record !== undefined && !record.tombstone && record.expireAtMs !== 0 &&
-          record.expireAtMs <= nowMs) {
+      const due = record !== undefined && record.expireAtMs !== 0 && record.expireAtMs <= nowMs;
+      if (due && record.tombstone) {
+        // The grace period of a delete is over: forget it.
+        this.replace(dbOf(stored), stored, null);
+      } else if (due && tombstoneGraceMs !== null) {
+        // With replicas, an expired key becomes a tombstone of the same version, so an older
+        // value on a replica that missed the write cannot come back through repair.
+        this.replace(dbOf(stored), stored, record.asTombstone(record.expireAtMs +
+          tombstoneGraceMs));
+        removed++;
+      } else if (due) {
         this.replace(dbOf(stored), stored, null);
         removed++;
       } else {
@@ -214,12 +252,15 @@ export class LocalStore {
     const old = oldBytes === undefined || !recordLooksValid(oldBytes) ? undefined
       : new StoredRecord(oldBytes);
     const counts = this.counts[db] as DatabaseCounts;
-    if (old !== undefined && !old.tombstone) {
-      counts.keys--;
+    const slotIndex = db * SLOTS_COUNT + slotOf(stored);
+    if (old !== undefined) {
       const oldExpiry = old.expireAtMs;
-      if (oldExpiry !== 0) {
-        counts.expires--;
-        this.expiries.remove(expiryKey(oldExpiry, stored));
+      // Tombstones expire too (their grace period ends) but are not keys.
+      if (oldExpiry !== 0) this.expiries.remove(expiryKey(oldExpiry, stored));
+      if (!old.tombstone) {
+        counts.keys--;
+        this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) - 1;
+        if (oldExpiry !== 0) counts.expires--;
       }
     }
     if (record === null) {
@@ -227,13 +268,12 @@ export class LocalStore {
       return;
     }
     this.records.put(stored, record.bytes);
+    const expiry = record.expireAtMs;
+    if (expiry !== 0) this.expiries.put(expiryKey(expiry, stored), EMPTY);
     if (!record.tombstone) {
       counts.keys++;
-      const expiry = record.expireAtMs;
-      if (expiry !== 0) {
-        counts.expires++;
-        this.expiries.put(expiryKey(expiry, stored), EMPTY);
-      }
+      this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) + 1;
+      if (expiry !== 0) counts.expires++;
     }
   }
 

@@ -109,6 +109,12 @@ export class StoredRecord {
     return new StoredRecord(bytes);
   }
 
+  /** A tombstone with this record's version (and full key), expiring at `expireAtMs`. */
+  asTombstone(expireAtMs: number): StoredRecord {
+    return new StoredRecord(encodeRecord({ version: this.version, tombstone: true,
+      type: this.type, expireAtMs, value: Buffer.alloc(0), fullKey: this.fullKey }));
+  }
+
   /** The same record over its own copy of the bytes (reads may reuse theirs). */
   copy(): StoredRecord {
     return new StoredRecord(Buffer.from(this.bytes));

@@ -170,8 +170,9 @@ describe('COMMAND against redis-server 7.0.15', { skip }, () => {
 
   test('we implement the commands we expect Redis to know', () => {
     const ringOnly = ourNames.filter((name) => !sharedSet.has(name)).sort();
-    // Redis 7.2 additions that 7.0.15 lacks.
-    assert.deepEqual(ringOnly, ['client|no-touch', 'client|setinfo']);
+    // Redis 7.2 additions that 7.0.15 lacks, and RingKV's own commands.
+    assert.deepEqual(ringOnly, ['client|no-touch', 'client|setinfo', 'cluster|preflist',
+      'cluster|ring', 'consistency']);
   });
 
   for (const protocol of PROTOCOLS) {
