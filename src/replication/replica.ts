@@ -21,3 +21,14 @@ export function applyReplicaWrite(store: LocalStore, db: number, slot: number, k
   store.write(db, slot, key, record);
   return true;
 }
+
+/** The same rule for a record addressed by its stored key (repair and streaming). */
+export function applyStoredWrite(store: LocalStore, stored: Buffer, record: StoredRecord):
+    boolean {
+  const current = store.readStored(stored);
+  if (current !== undefined && compareVersions(current.version, record.version) >= 0) {
+    return false;
+  }
+  store.writeStored(stored, record);
+  return true;
+}

@@ -53,5 +53,6 @@ export interface StorageEngine {
 }
 
 /** The tables every engine provides. */
-export type TableName = 'records' | 'expiries' | 'meta';
-export const TABLE_NAMES: readonly TableName[] = ['records', 'expiries', 'meta'];
+export type TableName = 'records' | 'expiries' | 'meta' | 'hints';
+// The commit log names tables by their index here: append new tables, never reorder.
+export const TABLE_NAMES: readonly TableName[] = ['records', 'expiries', 'meta', 'hints'];

@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import { DATABASES_COUNT } from '../config/limits.js';
 import type { DurabilityListener, StorageEngine, StorageTable } from './engine.js';
-import { StoredRecord, recordLooksValid, recordProblem } from './record.js';
+import { murmur3 } from '../util/murmur3.js';
+import { RECORD_HEADER_BYTES, StoredRecord, recordLooksValid, recordProblem } from './record.js';
 import {
   dbOf,
   isDigestForm,
@@ -43,6 +44,8 @@ export interface ScanPage {
 const EXPIRY_KEY_TIME_BYTES = 8;
 const LOAD_PAGE_ENTRIES = 4096;
 const SCAN_PAGE_ENTRIES = 1024;
+const DIGEST_SEED_KEY = 0x2f1b9e45;
+const DIGEST_SEED_LOW = 0x5bd1e995;
 const FLUSH_PAGE_ENTRIES = 4096;
 
 export class LocalStore {
@@ -51,6 +54,13 @@ export class LocalStore {
   private readonly counts: DatabaseCounts[] = [];
   /** Live keys per (database, slot): CLUSTER COUNTKEYSINSLOT and DBSIZE in cluster mode. */
   private readonly slotKeys = new Int32Array(DATABASES_COUNT * SLOTS_COUNT);
+  /**
+   * A 64-bit digest per slot (two 32-bit halves): the XOR of a hash of every record in the
+   * slot (all databases, tombstones included), kept up to date on every write, so replicas
+   * compare slots without reading them (anti-entropy, DESIGN.md section 8).
+   */
+  private readonly digestHigh = new Uint32Array(SLOTS_COUNT);
+  private readonly digestLow = new Uint32Array(SLOTS_COUNT);
   /** Records that failed their checksum since start (served as missing). */
   corruptRecords = 0;
   /** Keys removed by expiry since start or CONFIG RESETSTAT (INFO expired_keys). */
@@ -79,7 +89,9 @@ export class LocalStore {
       for (const [stored, bytes] of page) {
         total++;
         const record = this.verified(stored, bytes);
-        if (record === undefined || record.tombstone) continue;
+        if (record === undefined) continue;
+        this.toggleDigest(stored, record.bytes);
+        if (record.tombstone) continue;
         const db = dbOf(stored);
         const counts = this.counts[db];
         if (counts === undefined) continue;
@@ -254,6 +266,7 @@ export class LocalStore {
     const counts = this.counts[db] as DatabaseCounts;
     const slotIndex = db * SLOTS_COUNT + slotOf(stored);
     if (old !== undefined) {
+      this.toggleDigest(stored, old.bytes);
       const oldExpiry = old.expireAtMs;
       // Tombstones expire too (their grace period ends) but are not keys.
       if (oldExpiry !== 0) this.expiries.remove(expiryKey(oldExpiry, stored));
@@ -268,6 +281,7 @@ export class LocalStore {
       return;
     }
     this.records.put(stored, record.bytes);
+    this.toggleDigest(stored, record.bytes);
     const expiry = record.expireAtMs;
     if (expiry !== 0) this.expiries.put(expiryKey(expiry, stored), EMPTY);
     if (!record.tombstone) {
@@ -275,6 +289,49 @@ export class LocalStore {
       this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) + 1;
       if (expiry !== 0) counts.expires++;
     }
+  }
+
+  /**
+   * Records of one slot (every database, tombstones included) in stored-key order after
+   * `after`, at most `limit`, CRC-checked: what anti-entropy and streaming exchange.
+   */
+  slotEntries(slot: number, after: Buffer | null, limit: number): Array<[Buffer, StoredRecord]> {
+    const start = after === null ? slotStart(slot) : Buffer.concat([after, ZERO_BYTE]);
+    const entries: Array<[Buffer, StoredRecord]> = [];
+    for (const [stored, bytes] of this.records.range(start, slotStart(slot + 1), limit)) {
+      const record = this.verified(stored, bytes);
+      if (record !== undefined) entries.push([stored, record]);
+    }
+    return entries;
+  }
+
+  /** The record under a stored key (a copy), or undefined. */
+  readStored(stored: Buffer): StoredRecord | undefined {
+    const bytes = this.records.get(stored);
+    if (bytes === undefined) return undefined;
+    return this.verified(stored, Buffer.from(bytes));
+  }
+
+  /** Writes a record under a stored key (repair and streaming move records this way). */
+  writeStored(stored: Buffer, record: StoredRecord): void {
+    this.replace(dbOf(stored), stored, record);
+  }
+
+  /** The digest of a slot as [high, low] 32-bit halves (0, 0 for an empty slot). */
+  slotDigest(slot: number): [number, number] {
+    return [this.digestHigh[slot] as number, this.digestLow[slot] as number];
+  }
+
+  /** Adds or removes (XOR) one record's hash in its slot's digest. */
+  private toggleDigest(stored: Buffer, recordBytes: Buffer): void {
+    const slot = slotOf(stored);
+    // The header holds the version, flags, expiry and the CRC of the rest (value, full key):
+    // hashing it with the stored key identifies the record exactly.
+    const header = recordBytes.subarray(0, RECORD_HEADER_BYTES);
+    const keyHash = murmur3(stored, DIGEST_SEED_KEY);
+    this.digestHigh[slot] = ((this.digestHigh[slot] as number) ^ murmur3(header, keyHash)) >>> 0;
+    this.digestLow[slot] = ((this.digestLow[slot] as number) ^
+      murmur3(header, keyHash ^ DIGEST_SEED_LOW)) >>> 0;
   }
 
   /** The record if its bytes are valid; corrupt records count and read as missing. */

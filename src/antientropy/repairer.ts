@@ -1,0 +1,184 @@
+/**
+ * Moves records between two replicas over the peer link: a Merkle exchange (compare block
+ * hashes, open differing blocks, repair differing slots) for anti-entropy, and whole-slot
+ * repairs for streaming when membership changes. Only differing records move; every
+ * record is applied with last-write-wins, so running the same repair twice is harmless.
+ * Throttled by a byte budget per second so client traffic keeps its latency.
+ */
+import type { LocalStore } from '../storage/local-store.js';
+import { StoredRecord, recordProblem } from '../storage/record.js';
+import { applyStoredWrite } from '../replication/replica.js';
+import type { Clock } from '../runtime/clock.js';
+import {
+  blockHashes,
+  blockSlots,
+  decodeSummaries,
+  differingEntries,
+  planSlotRepair,
+  slotDigests,
+  type EntrySummary,
+} from './merkle.js';
+
+export type PeerCall = (args: Array<Buffer | string>) => Promise<unknown>;
+
+export interface RepairStats {
+  exchanges: number;
+  slotsCompared: number;
+  slotsRepaired: number;
+  keysPulled: number;
+  keysPushed: number;
+  bytesMoved: number;
+  failures: number;
+}
+
+export type RepairDirection = 'both' | 'pull' | 'push';
+
+const SLOT_KEYS_PAGE = 1024;
+const FETCH_BATCH = 256;
+
+export class Repairer {
+  readonly stats: RepairStats = { exchanges: 0, slotsCompared: 0, slotsRepaired: 0,
+    keysPulled: 0, keysPushed: 0, bytesMoved: 0, failures: 0 };
+  private budgetWindowStartMs = 0;
+  private budgetUsed = 0;
+
+  constructor(
+    private readonly store: LocalStore,
+    private readonly clock: Clock,
+    /** Bytes per second repair may move (both directions). */
+    private readonly bytesPerSecond: () => number,
+  ) {}
+
+  /**
+   * Compares the slots this node and the peer both replicate and repairs the differing
+   * ones. Returns the number of slots repaired.
+   */
+  async exchange(call: PeerCall, shared: (slot: number) => boolean): Promise<number> {
+    this.stats.exchanges++;
+    const remoteBlocks = toUint32(await call(['PEER.BLOCKS']));
+    const blocks = differingEntries(blockHashes(this.store, shared), remoteBlocks);
+    let repaired = 0;
+    for (const block of blocks) {
+      const slots = blockSlots(block);
+      const remote = toUint32(await call(['PEER.SLOTDIGESTS', String(block)]));
+      const local = slotDigests(this.store, slots, shared);
+      this.stats.slotsCompared += slots.length;
+      for (const index of differingEntries(local, remote)) {
+        const slot = slots[index] as number;
+        if (!shared(slot)) continue;
+        await this.repairSlot(call, slot, 'both');
+        repaired++;
+      }
+    }
+    return repaired;
+  }
+
+  /** Makes one slot identical on both sides (or copies it one way). */
+  async repairSlot(call: PeerCall, slot: number, direction: RepairDirection): Promise<void> {
+    const remote = await this.remoteSummaries(call, slot);
+    const local = this.localSummaries(slot);
+    const plan = planSlotRepair(local, remote);
+    if (direction !== 'push') await this.pull(call, plan.pull);
+    if (direction !== 'pull') await this.push(call, plan.push);
+    if (plan.pull.length + plan.push.length > 0) this.stats.slotsRepaired++;
+  }
+
+  private async remoteSummaries(call: PeerCall, slot: number): Promise<EntrySummary[]> {
+    const all: EntrySummary[] = [];
+    let after: Buffer = Buffer.alloc(0);
+    for (;;) {
+      const reply = await call(['PEER.SLOTKEYS', String(slot), after, String(SLOT_KEYS_PAGE)]);
+      if (!Array.isArray(reply) || reply.length !== 2 || !Buffer.isBuffer(reply[0]) ||
+          !Buffer.isBuffer(reply[1])) {
+        throw new Error('malformed PEER.SLOTKEYS reply');
+      }
+      const page = decodeSummaries(reply[1] as Buffer);
+      if (page === null) throw new Error('malformed slot summaries');
+      for (const entry of page) all.push(entry);
+      await this.throttle((reply[1] as Buffer).length);
+      // An empty cursor: the peer's page reached the end of the slot.
+      after = reply[0] as Buffer;
+      if (after.length === 0) break;
+    }
+    return all;
+  }
+
+  private localSummaries(slot: number): EntrySummary[] {
+    const nowMs = this.clock.nowMs();
+    const summaries: EntrySummary[] = [];
+    let after: Buffer | null = null;
+    for (;;) {
+      const entries = this.store.slotEntries(slot, after, SLOT_KEYS_PAGE);
+      for (const [stored, record] of entries) {
+        if (record.tombstone && record.expireAtMs <= nowMs) continue;
+        summaries.push({ stored, version: record.version });
+      }
+      if (entries.length < SLOT_KEYS_PAGE) return summaries;
+      after = (entries[entries.length - 1] as [Buffer, StoredRecord])[0];
+    }
+  }
+
+  private async pull(call: PeerCall, keys: Buffer[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += FETCH_BATCH) {
+      const batch = keys.slice(start, start + FETCH_BATCH);
+      const reply = await call(['PEER.GETSTORED', ...batch]);
+      if (!Array.isArray(reply) || reply.length !== batch.length) {
+        throw new Error('malformed PEER.GETSTORED reply');
+      }
+      let bytes = 0;
+      batch.forEach((stored, index) => {
+        const value = reply[index] as unknown;
+        if (!Buffer.isBuffer(value) || recordProblem(value) !== null) return;
+        bytes += value.length;
+        if (applyStoredWrite(this.store, stored, new StoredRecord(value))) this.stats.keysPulled++;
+      });
+      this.stats.bytesMoved += bytes;
+      await this.throttle(bytes);
+    }
+  }
+
+  private async push(call: PeerCall, keys: Buffer[]): Promise<void> {
+    const pending: Array<Promise<unknown>> = [];
+    let bytes = 0;
+    for (const stored of keys) {
+      const record = this.store.readStored(stored);
+      if (record === undefined) continue;
+      pending.push(call(['PEER.PUTSTORED', stored, record.bytes]));
+      bytes += record.bytes.length;
+      this.stats.keysPushed++;
+      if (pending.length >= FETCH_BATCH) {
+        await Promise.all(pending.splice(0));
+        await this.throttle(bytes);
+        this.stats.bytesMoved += bytes;
+        bytes = 0;
+      }
+    }
+    await Promise.all(pending);
+    this.stats.bytesMoved += bytes;
+    await this.throttle(bytes);
+  }
+
+  /** Waits when this second's byte budget is spent. */
+  private async throttle(bytes: number): Promise<void> {
+    const nowMs = this.clock.monotonicMs();
+    if (nowMs - this.budgetWindowStartMs >= 1000) {
+      this.budgetWindowStartMs = nowMs;
+      this.budgetUsed = 0;
+    }
+    this.budgetUsed += bytes;
+    const budget = this.bytesPerSecond();
+    if (budget > 0 && this.budgetUsed > budget) {
+      const waitMs = 1000 - (nowMs - this.budgetWindowStartMs);
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
+function toUint32(reply: unknown): Uint32Array {
+  if (!Buffer.isBuffer(reply) || reply.length % 4 !== 0) {
+    throw new Error('malformed digest reply');
+  }
+  const values = new Uint32Array(reply.length / 4);
+  for (let index = 0; index < values.length; index++) values[index] = reply.readUInt32BE(index * 4);
+  return values;
+}

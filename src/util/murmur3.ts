@@ -1,0 +1,41 @@
+/**
+ * MurmurHash3 (x86, 32-bit): fast, well distributed, deterministic on every
+ * node and platform; ring tokens and anti-entropy digests use it. Pure. Golden values are
+ * pinned by tests (tokens decide where data lives: it must never change silently).
+ */
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+
+export function murmur3(bytes: Uint8Array, seed = 0): number {
+  let hash = seed >>> 0;
+  const length = bytes.length;
+  const blocks = length & ~3;
+  for (let index = 0; index < blocks; index += 4) {
+    let k = (bytes[index] as number) | ((bytes[index + 1] as number) << 8) |
+      ((bytes[index + 2] as number) << 16) | ((bytes[index + 3] as number) << 24);
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, C2);
+    hash ^= k;
+    hash = (hash << 13) | (hash >>> 19);
+    hash = (Math.imul(hash, 5) + 0xe6546b64) | 0;
+  }
+  const rest = length & 3;
+  if (rest > 0) {
+    let tail = 0;
+    if (rest === 3) tail ^= (bytes[blocks + 2] as number) << 16;
+    if (rest >= 2) tail ^= (bytes[blocks + 1] as number) << 8;
+    tail ^= bytes[blocks] as number;
+    tail = Math.imul(tail, C1);
+    tail = (tail << 15) | (tail >>> 17);
+    tail = Math.imul(tail, C2);
+    hash ^= tail;
+  }
+  hash ^= length;
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
+  return hash >>> 0;
+}
