@@ -110,6 +110,8 @@ export function createClusterRuntime(options: ClusterOptions): ClusterRuntime {
       logger: logger.child({ component: 'peers' }),
       clock: options.clock,
       reconnectDelayMs: PEER_RECONNECT_DELAY_MS,
+      // By then every request waiting on the link has failed at its coordinator anyway.
+      stallTimeoutMs: config.integer('request-timeout'),
     },
     clock: options.clock,
     random: options.random,

@@ -30,7 +30,7 @@ import { systemClock } from './runtime/clock.js';
 import { systemRandom } from './runtime/random.js';
 import { ClientListener } from './server/client-listener.js';
 import { Lifecycle } from './server/lifecycle.js';
-import { PasswordAuth, PROTECTED_MODE_DENIED, isLoopback } from './server/security.js';
+import { PROTECTED_MODE_DENIED, Users, isLoopback } from './server/security.js';
 import type { Durability } from './storage/engine.js';
 import { LmdbEngine } from './storage/lmdb-engine.js';
 import { LocalStore } from './storage/local-store.js';
@@ -71,6 +71,18 @@ function loadConfig(argv: readonly string[]): Config {
   }
 }
 
+/** Users from `user` / `user-consistency` lines; a bad line stops the node like loadConfig. */
+function loadUsers(config: Config, commands: CommandRegistry): Users {
+  try {
+    return Users.fromConfig(config, commands,
+      clusterModeOf(config) ? config.integer('replication-factor') : 1);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`ringkv-server: configuration error: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
 function limitsFrom(config: Config): Limits {
   const limits = defaultLimits();
   const apply = (): void => {
@@ -95,6 +107,8 @@ function bindAddresses(config: Config): Array<{ host: string; optional: boolean 
 
 async function main(): Promise<void> {
   const config = loadConfig(process.argv.slice(2));
+  const commands = new CommandRegistry();
+  const auth = loadUsers(config, commands);
   const { logger, destination } = createLogger(pinoLevel(config.value('loglevel')),
     config.value('logfile'));
   config.onChange('loglevel', (level) => {
@@ -133,6 +147,7 @@ async function main(): Promise<void> {
   coordinator.start();
 
   const stats = new Stats(clock.nowMs());
+  stats.onReset(() => auth.resetDenials());
   stats.onReset(() => {
     coordinator.stats.keyspaceHits = 0;
     coordinator.stats.keyspaceMisses = 0;
@@ -150,7 +165,6 @@ async function main(): Promise<void> {
     slowlogSettings.maxLength = Number(value);
   });
   const slowlog = new SlowLog(slowlogSettings, () => clock.nowMs());
-  const auth = new PasswordAuth(() => config.value('requirepass'));
   const bind = bindAddresses(config);
   const listener = new ClientListener({
     host: bind.map((entry) => entry.host),
@@ -161,7 +175,7 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'clients' }),
     isLoading: () => store.loading,
     recordError: (prefix) => stats.recordError(prefix),
-    refusal: (socket: Socket) => config.flag('protected-mode') && !auth.required &&
+    refusal: (socket: Socket) => config.flag('protected-mode') && auth.defaultUserNoPass &&
       !isLoopback(socket.remoteAddress) ? PROTECTED_MODE_DENIED : null,
     keepAliveSeconds: () => config.integer('tcp-keepalive'),
   });
@@ -215,6 +229,7 @@ async function main(): Promise<void> {
     ],
     clusterEnabled: () => clusterMode,
     nowMs: () => clock.nowMs(),
+    aclDenials: () => auth.denials,
   });
 
   const context: ServerContext = {
@@ -228,10 +243,10 @@ async function main(): Promise<void> {
     slowlog,
     persistence: lifecycle,
     auth,
-    commands: new CommandRegistry(),
+    commands,
     identity: serverIdentity,
-    defaultConsistency: () => (clusterMode ? defaultConsistency(config)
-      : { read: 'one', write: 'one' }),
+    defaultConsistency: (user) => auth.consistencyFor(user ?? 'default',
+      clusterMode ? defaultConsistency(config) : { read: 'one', write: 'one' }),
     replicationFactor: () => (clusterMode ? config.integer('replication-factor') : 1),
     cluster: runtime === null ? null : clusterService(runtime, store, clock),
   };
@@ -247,7 +262,8 @@ async function main(): Promise<void> {
     });
   }
   logger.info({ port: listener.boundPort, bind: config.value('bind'), dir, nodeId: identity.nodeId,
-    appendfsync: config.value('appendfsync'), version: RINGKV_VERSION }, 'ready to accept connections');
+    appendfsync: config.value('appendfsync'), version: RINGKV_VERSION },
+    'ready to accept connections');
   await store.load();
   background.push(startBackgroundCycle(config, store, listener, clock, logger,
     runtime === null ? null : tombstoneGraceMs));

@@ -7,7 +7,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
-import { relative } from 'node:path';
 import {
   MAIN_SCRIPT, REPOSITORY_ROOT, startNode, startRedis, temporaryDirectory, type ServerProcess,
 } from '../../test/helpers/processes.js';
@@ -20,6 +19,7 @@ import {
 } from './options.js';
 import { startProfiledNode } from './profiled-node.js';
 import { runRedisBenchmark, type BenchmarkRow, type BenchmarkRun } from './redis-benchmark.js';
+import { commandLine, wrap } from './report-text.js';
 import { writeSection } from './results-file.js';
 import {
   aggregate, formatAggregates, formatMs, formatRps, formatSamples, formatTargetChecks,
@@ -109,12 +109,6 @@ async function measure(options: CompareOptions, ports: ReadonlyMap<ServerName, n
   return samples;
 }
 
-function commandLine(): string {
-  const script = relative(REPOSITORY_ROOT, process.argv[1] ?? 'dist/bench/load/compare-redis.js');
-  const quote = (arg: string): string => (/^[\w./,=:-]+$/.test(arg) ? arg : `'${arg}'`);
-  return ['node', script, ...process.argv.slice(2)].map(quote).join(' ');
-}
-
 function settingsText(options: CompareOptions): string {
   const depths = options.pipelines.map((pipeline) =>
     `-n ${requestsFor(options, pipeline)} at -P ${pipeline}`).join(', ');
@@ -126,22 +120,6 @@ function settingsText(options: CompareOptions): string {
     + 'Servers and redis-benchmark share the same cores.';
 }
 
-/** Prose in RESULTS.md keeps to the repository's 100 columns; tables cannot wrap. */
-function wrap(text: string, width = 100): string {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line === '' ? word : `${line} ${word}`;
-    }
-  }
-  if (line !== '') lines.push(line);
-  return lines.join('\n');
-}
-
 function sectionText(options: CompareOptions, machine: Machine, samples: readonly Sample[],
     startedAt: Date, elapsedMs: number): string {
   const aggregates = aggregate(samples);
@@ -151,7 +129,7 @@ function sectionText(options: CompareOptions, machine: Machine, samples: readonl
     `Run ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, took `
       + `${(elapsedMs / 60_000).toFixed(1)} min.`,
     '',
-    `Command: \`${commandLine()}\``,
+    `Command: \`${commandLine('dist/bench/load/compare-redis.js')}\``,
     '',
     wrap(`Settings: ${settingsText(options)}`),
     '',

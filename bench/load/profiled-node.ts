@@ -15,6 +15,7 @@ import type { Cleanup } from './cleanup.js';
 
 export interface ProfiledNode {
   readonly port: number;
+  readonly pid: number | undefined;
   /** SIGINT, wait for exit, and return the path of the written .cpuprofile. */
   stop(): Promise<string>;
 }
@@ -25,15 +26,23 @@ const START_TIMEOUT_MS = 20_000;
 /** Kept for error messages only; the server logs a line per lifecycle event. */
 const OUTPUT_KEPT_BYTES = 16_384;
 
-export async function startProfiledNode(profileDirectory: string, cleanup: Cleanup):
-    Promise<ProfiledNode> {
-  const port = await freePort();
+export interface ProfiledNodeOptions {
+  /** A free port chosen by the caller (a cluster's seed list names it); one is found if not. */
+  readonly port?: number;
+  /** Server arguments after --port and --dir; a lone node with appendfsync everysec if not. */
+  readonly args?: readonly string[];
+}
+
+export async function startProfiledNode(profileDirectory: string, cleanup: Cleanup,
+    options: ProfiledNodeOptions = {}): Promise<ProfiledNode> {
+  const port = options.port ?? await freePort();
+  const serverArgs = options.args ?? ['--appendfsync', 'everysec'];
   const dataDirectory = temporaryDirectory('ringkv-bench');
   cleanup.defer('RingKV data directory', () => {
     rmSync(dataDirectory, { recursive: true, force: true });
   });
   const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profileDirectory,
-    MAIN_SCRIPT, '--port', String(port), '--dir', dataDirectory, '--appendfsync', 'everysec'],
+    MAIN_SCRIPT, '--port', String(port), '--dir', dataDirectory, ...serverArgs],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   // Both pipes must be drained, or the server blocks once the pipe buffer is full.
@@ -66,6 +75,7 @@ export async function startProfiledNode(profileDirectory: string, cleanup: Clean
   }
   return {
     port,
+    pid: child.pid,
     stop: async () => {
       const code = await stopChild();
       forget();

@@ -25,6 +25,11 @@ export interface BenchmarkRun {
   readonly clients: number;
   readonly valueBytes: number;
   readonly keyspace: number;
+  /**
+   * `--cluster`: redis-benchmark reads the slot map from the node at `port` and sends each
+   * client's keys to the node that owns their slot.
+   */
+  readonly cluster?: boolean;
 }
 
 /** A run is meant to take seconds; a wedged server must not hang the benchmark forever. */
@@ -35,7 +40,8 @@ const STDERR_KEPT_BYTES = 8_192;
 export function benchmarkArgs(run: BenchmarkRun): string[] {
   return ['-h', '127.0.0.1', '-p', String(run.port), '-t', run.tests.join(','),
     '-c', String(run.clients), '-n', String(run.requests), '-d', String(run.valueBytes),
-    '-r', String(run.keyspace), '-P', String(run.pipeline), '--csv'];
+    '-r', String(run.keyspace), '-P', String(run.pipeline), '--csv',
+    ...(run.cluster === true ? ['--cluster'] : [])];
 }
 
 export async function runRedisBenchmark(run: BenchmarkRun, cleanup: Cleanup):
@@ -50,12 +56,16 @@ export async function runRedisBenchmark(run: BenchmarkRun, cleanup: Cleanup):
   return rows;
 }
 
-interface Captured {
+export interface Captured {
   readonly stdout: string;
   readonly stderr: string;
 }
 
-async function capture(command: string, args: readonly string[], cleanup: Cleanup):
+/**
+ * Runs a command to completion with both outputs captured; killed on cleanup (Ctrl-C) and
+ * after RUN_TIMEOUT_MS. Throws unless it exits with status 0.
+ */
+export async function capture(command: string, args: readonly string[], cleanup: Cleanup):
     Promise<Captured> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const forget = cleanup.defer(`${command} (pid ${child.pid ?? '?'})`, () => {

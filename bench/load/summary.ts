@@ -100,7 +100,7 @@ export function formatMs(ms: number): string {
   return ms.toFixed(3);
 }
 
-function markdownTable(header: readonly string[], rows: readonly string[][]): string {
+export function markdownTable(header: readonly string[], rows: readonly string[][]): string {
   const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
   // Numbers right-aligned so digits line up when rendered; names left-aligned.
   const numeric = (index: number): boolean =>

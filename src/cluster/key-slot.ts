@@ -25,7 +25,10 @@ function crc16(key: Buffer, start: number, end: number): number {
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 
-/** The hash slot of a key, honouring the first non-empty {hash tag}. */
+/**
+ * The hash slot of a key. Only the first '{' counts: if a '}' follows it with at least one
+ * byte between them, those bytes are hashed (the {hash tag}); otherwise the whole key.
+ */
 export function keySlot(key: Buffer): number {
   const length = key.length;
   let open = -1;

@@ -145,7 +145,11 @@ export class Membership {
     // Mostly live members; sometimes a down one (to notice it is back) or a contact (to
     // rejoin a cluster we lost contact with, or to reach a seed we never met).
     const roll = this.random.next();
-    if (this.contacts.length > 0 && (live.length === 0 || roll < 0.1)) {
+    // With no live member, contacts get only half the rounds: they may be unreachable too
+    // (the other side of a partition, a seed that is gone), and trying only them, two
+    // nodes that both saw everyone down never tried each other again.
+    const contactShare = live.length > 0 ? 0.1 : down.length > 0 ? 0.5 : 1;
+    if (this.contacts.length > 0 && roll < contactShare) {
       const contact = this.pick(this.contacts);
       return { id: null, address: contact };
     }
@@ -187,13 +191,22 @@ export class Membership {
       (local.status === 'removed') !== (entry.status === 'removed');
     const heartbeatAdvanced = entry.incarnation > local.incarnation ||
       entry.heartbeat > local.heartbeat;
+    const wasRemoved = local.status === 'removed';
     Object.assign(local, entry, { address: { ...entry.address } });
     if (ringChanged) this.ringVersion++;
     if (entry.status === 'removed') {
       this.detectors.delete(entry.id);
-      return { id: entry.id, change: 'removed' };
+      // A newer word on a member already removed here (two nodes forgot it) is no change.
+      return wasRemoved ? null : { id: entry.id, change: 'removed' };
     }
-    if (heartbeatAdvanced) this.detectorOf(entry.id).heartbeat(nowMs);
+    if (heartbeatAdvanced) {
+      // Back after being down (restart, healed partition): the silence was an outage, not
+      // its heartbeat rhythm. Recorded as an interval it would inflate the mean and
+      // deviation so much that its next failure took minutes to detect instead of seconds
+      // (test/sim/gossip.test.ts), so it starts over with a fresh detector.
+      if (this.liveness(entry.id, nowMs) === 'down') this.detectors.delete(entry.id);
+      this.detectorOf(entry.id).heartbeat(nowMs);
+    }
     return ringChanged ? { id: entry.id, change: 'updated' } : null;
   }
 
@@ -201,7 +214,13 @@ export class Membership {
   private refute(entry: MemberState): MembershipChange | null {
     const self = this.selfState;
     if (entry.incarnation < self.incarnation) return null;
-    if (entry.incarnation === self.incarnation && entry.status === self.status) return null;
+    // A heartbeat ahead of ours at our incarnation comes from an earlier run of this node
+    // that used the same incarnation (identity not persisted, data directory lost). Not
+    // outbid, peers would ignore our heartbeats, and see us down, until ours caught up.
+    if (entry.incarnation === self.incarnation && entry.status === self.status &&
+        entry.heartbeat <= self.heartbeat) {
+      return null;
+    }
     self.incarnation = entry.incarnation + 1;
     self.heartbeat++;
     return { id: self.id, change: 'refuted' };

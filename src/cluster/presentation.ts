@@ -41,8 +41,12 @@ function missingMember(id: string): PresentedMember {
     lastHeartbeatMs: 0, incarnation: 0 };
 }
 
-/** Slot ranges where a member is the first replica, as "a-b" strings. */
-export function primaryRanges(ranges: readonly PresentedRange[], id: string): string[] {
+/**
+ * Slot spans where a member is the first replica, adjacent ranges merged (ranges that differ
+ * only in their other replicas are one span to a Redis Cluster client: NODES and SHARDS).
+ */
+export function primarySpans(ranges: readonly PresentedRange[], id: string):
+    Array<[number, number]> {
   const spans: Array<[number, number]> = [];
   for (const range of ranges) {
     if (range.nodes[0]?.id !== id) continue;
@@ -50,7 +54,13 @@ export function primaryRanges(ranges: readonly PresentedRange[], id: string): st
     if (last !== undefined && last[1] + 1 === range.start) last[1] = range.end;
     else spans.push([range.start, range.end]);
   }
-  return spans.map(([start, end]) => (start === end ? `${start}` : `${start}-${end}`));
+  return spans;
+}
+
+/** Slot ranges where a member is the first replica, as "a-b" strings. */
+export function primaryRanges(ranges: readonly PresentedRange[], id: string): string[] {
+  return primarySpans(ranges, id)
+    .map(([start, end]) => (start === end ? `${start}` : `${start}-${end}`));
 }
 
 /** The CLUSTER NODES text: one line per member, every member presented as a master. */

@@ -95,7 +95,8 @@ export class Ring {
 
   /** The first replica of a slot (-1 for an empty ring). */
   primaryOf(slot: number): number {
-    return this.effectiveReplicas === 0 ? -1 : (this.table[slot * this.effectiveReplicas] as number);
+    const replicas = this.effectiveReplicas;
+    return replicas === 0 ? -1 : (this.table[slot * replicas] as number);
   }
 
   /** Consecutive slots with identical preference lists, in slot order. */
@@ -121,7 +122,9 @@ export class Ring {
   tokensOf(memberIndex: number): number[] {
     const tokens: number[] = [];
     for (let index = 0; index < this.tokenOwners.length; index++) {
-      if (this.tokenOwners[index] === memberIndex) tokens.push(this.tokenPositions[index] as number);
+      if (this.tokenOwners[index] === memberIndex) {
+        tokens.push(this.tokenPositions[index] as number);
+      }
     }
     return tokens;
   }

@@ -13,6 +13,7 @@ import {
   clusterNodesText,
   presentRanges,
   primaryRanges,
+  primarySpans,
   type PresentedMember,
   type PresentedRange,
 } from '../cluster/presentation.js';
@@ -83,12 +84,14 @@ export function clusterShardsCommand(client: Client, _args: Buffer[], out: Reply
     const replicaIds = new Set<string>();
     for (const range of owned) for (const node of range.nodes.slice(1)) replicaIds.add(node.id);
     const nodes = [master, ...members.filter((member) => replicaIds.has(member.id))];
+    // Merged spans, as CLUSTER NODES lists them: Redis never splits a shard's adjacent slots.
+    const spans = primarySpans(presented, master.id);
     out.mapHeader(2);
     out.bulkString('slots');
-    out.arrayHeader(owned.length * 2);
-    for (const range of owned) {
-      out.integer(range.start);
-      out.integer(range.end);
+    out.arrayHeader(spans.length * 2);
+    for (const [start, end] of spans) {
+      out.integer(start);
+      out.integer(end);
     }
     out.bulkString('nodes');
     out.arrayHeader(nodes.length);

@@ -66,8 +66,8 @@ function applyHelloOptions(client: Client, args: Buffer[], out: ReplyWriter): bo
     const more = args.length - 1 - index;
     const option = (args[index] as Buffer).latin1Slice().toUpperCase();
     if (option === 'AUTH' && more >= 2) {
-      const user = (args[index + 1] as Buffer).toString();
-      if (!client.server.auth.check(user, args[index + 2] as Buffer)) {
+      const user = (args[index + 1] as Buffer).latin1Slice();
+      if (!client.server.auth.authenticate(user, args[index + 2] as Buffer)) {
         out.error(errors.wrongPass);
         return false;
       }
@@ -117,16 +117,17 @@ export function authCommand(client: Client, args: Buffer[], out: ReplyWriter): v
   let user = 'default';
   let password = args[1] as Buffer;
   if (args.length === 2) {
-    if (!auth.required) {
+    // Redis's test: the default user has nopass (even when it is off).
+    if (auth.defaultUserNoPass) {
       out.error('ERR AUTH <password> called without any password configured for the default ' +
         'user. Are you sure your configuration is correct?');
       return;
     }
   } else {
-    user = (args[1] as Buffer).toString();
+    user = (args[1] as Buffer).latin1Slice();
     password = args[2] as Buffer;
   }
-  if (auth.check(user, password)) {
+  if (auth.authenticate(user, password)) {
     client.setAuthenticated(true, user);
     out.ok();
   } else {
@@ -255,7 +256,7 @@ export function clientKillCommand(client: Client, args: Buffer[], out: ReplyWrit
     killClient(client, target);
     return;
   }
-  const filter = parseKillFilter(args, out);
+  const filter = parseKillFilter(client, args, out);
   if (filter === null) return;
   const nowMs = client.server.clock.nowMs();
   const targets = registry.all().filter((candidate) =>
@@ -276,7 +277,7 @@ function killClient(self: Client, target: Client): void {
   else self.server.clients.kill(target);
 }
 
-function parseKillFilter(args: Buffer[], out: ReplyWriter): KillFilter | null {
+function parseKillFilter(client: Client, args: Buffer[], out: ReplyWriter): KillFilter | null {
   const filter: KillFilter = {
     id: null, addr: null, laddr: null, user: null, type: null, maxAgeSeconds: null, skipMe: true,
   };
@@ -307,8 +308,7 @@ function parseKillFilter(args: Buffer[], out: ReplyWriter): KillFilter | null {
     } else if (option === 'laddr') {
       filter.laddr = text;
     } else if (option === 'user') {
-      // The default user is the only one there is.
-      if (text !== 'default') {
+      if (client.server.auth.describe(text) === null) {
         out.error(`ERR No such user '${cString(value)}'`);
         return null;
       }

@@ -114,11 +114,51 @@ export interface PersistenceService {
   shutdown(reason: string): void;
 }
 
+/** Why an ACL refuses a command line: the command itself, or one of its keys. */
+export type AccessDenial = 'command' | 'key';
+
+/** What dispatch needs of the user a connection runs as (ACL). */
+export interface UserAccess {
+  readonly name: string;
+  /** Every command on every key (the default user's usual rules): dispatch skips the check. */
+  readonly unrestricted: boolean;
+  /** Why this user may not run `args` (whose command is `spec`), or null when it may. */
+  denial(spec: CommandSpec, args: readonly Buffer[]): AccessDenial | null;
+}
+
+/** A user's rules as ACL GETUSER reports them (texts are latin1, one byte per character). */
+export interface UserDetails {
+  readonly flags: readonly string[];
+  readonly passwords: readonly string[];
+  readonly commands: string;
+  readonly keys: string;
+  readonly channels: string;
+}
+
+/** Users and their ACL rules (`user` directives, ACL SETUSER), authentication, counters. */
 export interface AuthService {
-  /** True when the default user needs a password. */
+  /** True when a new connection starts unauthenticated (default user off or with a password). */
   readonly required: boolean;
-  /** Checks a user/password pair in constant time. */
-  check(user: string, password: Buffer): boolean;
+  /** The default user has `nopass`: AUTH <password> is refused, protected mode applies. */
+  readonly defaultUserNoPass: boolean;
+  /**
+   * Checks a user/password pair (SHA-256 digests compared in constant time); a failure is
+   * counted (INFO acl_access_denied_auth). User names are latin1 strings, as sent.
+   */
+  authenticate(user: string, password: Buffer): boolean;
+  /** The user a connection runs as; an unknown name gets a user that may do nothing. */
+  access(user: string): UserAccess;
+  /** Counts a refused command (INFO acl_access_denied_cmd / _key). */
+  recordDenial(denial: AccessDenial): void;
+  /** Names of every user, in byte order. */
+  userNames(): string[];
+  /** `on #... ~* &* +@all`: the rules of a user in ACL LIST form, or null. */
+  describe(user: string): string | null;
+  details(user: string): UserDetails | null;
+  /** ACL SETUSER: creates or changes a user, all rules or none; returns the error text. */
+  setUser(user: string, rules: readonly Buffer[]): string | null;
+  /** ACL DELUSER: removes a user (never the default one); false when there was none. */
+  deleteUser(user: string): boolean;
 }
 
 export interface CommandTable {

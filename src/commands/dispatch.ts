@@ -1,10 +1,10 @@
 /**
  * Runs one decoded request, checking the cheap things first in Redis 7's processCommand
- * order: lookup, arity, authentication, loading, then the handler, with command statistics,
- * error statistics and the slow log around it.
+ * order: lookup, arity, authentication, ACL permissions, loading, then the handler, with
+ * command statistics, error statistics and the slow log around it.
  */
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import type { CommandCounters } from './context.js';
+import type { AccessDenial, CommandCounters, UserAccess } from './context.js';
 import type { Client, CommandSpec } from './spec.js';
 import { errors } from '../protocol/errors.js';
 import { AssertionError } from '../util/assert.js';
@@ -18,6 +18,8 @@ export interface DispatchTarget extends Client {
   afterCommand(): void;
   /** The client sent something that looks like HTTP: drop it silently, as Redis does. */
   dropAsAttack(): void;
+  /** The user this connection runs as (ACL checks). */
+  readonly access: UserAccess;
   /** True while the node loads its data (commands without the loading flag are refused). */
   readonly serverLoading: boolean;
   lastCommand: string;
@@ -54,6 +56,16 @@ export function dispatch(client: DispatchTarget, args: Buffer[]): void {
   if (!client.authenticated && !spec.flags.includes('no_auth')) {
     reject(client, spec, out, errors.noAuth);
     return;
+  }
+  // The default user (+@all ~*) costs one flag test; other users precompute their rules.
+  const access = client.access;
+  if (!access.unrestricted) {
+    const denial = access.denial(spec, args);
+    if (denial !== null) {
+      server.auth.recordDenial(denial);
+      reject(client, spec, out, noPermission(spec, denial));
+      return;
+    }
   }
   if (client.serverLoading && !spec.flags.includes('loading')) {
     reject(client, spec, out, errors.loading);
@@ -111,6 +123,14 @@ function reject(client: DispatchTarget, spec: CommandSpec, out: ReplyWriter,
   countersOf(client.server.stats.commandCounters, spec.name).rejectedCalls++;
   out.error(message);
   client.afterCommand();
+}
+
+/** Redis 7.0.15's NOPERM texts (they belong with protocol/errors.ts's catalogue). */
+function noPermission(spec: CommandSpec, denial: AccessDenial): string {
+  if (denial === 'key') {
+    return 'NOPERM this user has no permissions to access one of the keys used as arguments';
+  }
+  return `NOPERM this user has no permissions to run the '${spec.name}' command`;
 }
 
 function arityMatches(arity: number, count: number): boolean {

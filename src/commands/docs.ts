@@ -411,6 +411,34 @@ const CLIENT_DOCS: ReadonlyArray<readonly [string, CommandDocs]> = [
   ['client|help', helpDocs('CLIENT', '5.0.0', 'connection')],
 ];
 
+const ACL_DOCS: ReadonlyArray<readonly [string, CommandDocs]> = [
+  ['acl', { summary: 'Container for commands about users and their permissions.',
+    since: '6.0.0', group: 'server', complexity: BY_SUBCOMMAND }],
+  ['acl|cat', { summary: 'Lists the ACL categories, or the commands of one category.',
+    since: '6.0.0', group: 'server', complexity: 'O(1): the categories are a fixed set',
+    arguments: [str('categoryname', OPTIONAL_ONLY)] }],
+  ['acl|deluser', { summary: 'Removes users and closes their connections.', since: '6.0.0',
+    group: 'server', complexity: 'O(N) where N is the number of users removed',
+    arguments: [str('username', { flags: MULTIPLE })] }],
+  ['acl|getuser', { summary: 'Returns the flags, password hashes and permissions of a user.',
+    since: '6.0.0', group: 'server', complexity: 'O(N) where N is the number of rules',
+    history: [['6.2.0', 'Channel patterns.'],
+      ['7.0.0', 'Selectors; key and channel patterns in rule form.']],
+    arguments: [str('username')] }],
+  ['acl|help', helpDocs('ACL', '6.0.0', 'server')],
+  ['acl|list', { summary: 'Returns every user as a config file line.', since: '6.0.0',
+    group: 'server', complexity: 'O(N) where N is the number of users' }],
+  ['acl|setuser', { summary: 'Creates a user or changes its rules.', since: '6.0.0',
+    group: 'server', complexity: 'O(N) where N is the number of rules',
+    history: [['6.2.0', 'Channel patterns.'], ['7.0.0', 'Selectors and read/write key '
+      + 'patterns.']],
+    arguments: [str('username'), str('rule', { flags: OPTIONAL_MULTIPLE })] }],
+  ['acl|users', { summary: 'Returns the names of the users.', since: '6.0.0',
+    group: 'server', complexity: 'O(N) where N is the number of users' }],
+  ['acl|whoami', { summary: 'Returns the user this connection runs as.', since: '6.0.0',
+    group: 'server', complexity: O1 }],
+];
+
 const SERVER_DOCS: ReadonlyArray<readonly [string, CommandDocs]> = [
   ['info', { summary: 'Returns server information and statistics, by section.',
     since: '1.0.0', group: 'server', complexity: O1,
@@ -540,7 +568,7 @@ const CLUSTER_DOCS: ReadonlyArray<[string, CommandDocs]> = [
 const COMMAND_DOCS: ReadonlyMap<string, CommandDocs> = new Map([
   ...CLUSTER_DOCS,
   ...STRING_DOCS, ...KEYSPACE_DOCS, ...DATABASE_DOCS, ...CONNECTION_DOCS, ...CLIENT_DOCS,
-  ...SERVER_DOCS, ...INTROSPECTION_DOCS,
+  ...ACL_DOCS, ...SERVER_DOCS, ...INTROSPECTION_DOCS,
 ]);
 
 /** Documentation of a command or "container|sub" by its lower-case full name. */

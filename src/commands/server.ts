@@ -160,7 +160,8 @@ export function configSetCommand(client: Client, args: Buffer[], out: ReplyWrite
   }
   const pairs: Array<[string, string]> = [];
   for (let index = 2; index < args.length; index += 2) {
-    pairs.push([(args[index] as Buffer).toString('latin1'), (args[index + 1] as Buffer).toString()]);
+    pairs.push([(args[index] as Buffer).toString('latin1'),
+      (args[index + 1] as Buffer).toString()]);
   }
   const error = client.server.config.set(pairs);
   if (error === null) out.ok();

@@ -4,6 +4,7 @@
  * A command not in this table gets Redis's unknown-command error.
  */
 import type { CommandTable } from './context.js';
+import * as acl from './acl.js';
 import * as cluster from './cluster.js';
 import * as command from './command.js';
 import * as connection from './connection.js';
@@ -180,6 +181,17 @@ const COMMANDS: CommandSpec[] = [
       connection.clientNoTouchCommand),
     spec('client|reply', 3, CLIENT_FLAGS, CONNECTION_SLOW, connection.clientReplyCommand),
     spec('client|help', 2, ['loading', 'stale'], CONNECTION_SLOW, connection.clientHelpCommand),
+  ]),
+
+  container('acl', -2, [], ['@slow'], [
+    spec('acl|cat', -2, CLIENT_FLAGS, ['@slow'], acl.aclCatCommand),
+    spec('acl|deluser', -3, CLIENT_ADMIN_FLAGS, ADMIN_SLOW, acl.aclDeluserCommand),
+    spec('acl|getuser', 3, CLIENT_ADMIN_FLAGS, ADMIN_SLOW, acl.aclGetuserCommand),
+    spec('acl|help', 2, ['loading', 'stale'], ['@slow'], acl.aclHelpCommand),
+    spec('acl|list', 2, CLIENT_ADMIN_FLAGS, ADMIN_SLOW, acl.aclListCommand),
+    spec('acl|setuser', -3, CLIENT_ADMIN_FLAGS, ADMIN_SLOW, acl.aclSetuserCommand),
+    spec('acl|users', 2, CLIENT_ADMIN_FLAGS, ADMIN_SLOW, acl.aclUsersCommand),
+    spec('acl|whoami', 2, CLIENT_FLAGS, ['@slow'], acl.aclWhoamiCommand),
   ]),
 
   // Server

@@ -161,6 +161,34 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: false, help: 'Seconds a delete is remembered so repair cannot resurrect it.' },
 ];
 
+/**
+ * Directives that may appear many times, each occurrence one entry of words (a user and its
+ * ACL rules). They are not settings: CONFIG GET shows nothing for them and CONFIG SET does
+ * not know them, as Redis 7.0 treats `user`; CONFIG REWRITE writes the entries back from
+ * whoever owns them at run time (see Config.provideLines).
+ */
+export interface LineDirective {
+  readonly name: string;
+  /** Fewest words after the directive name. */
+  readonly wordsMin: number;
+  readonly usage: string;
+  readonly help: string;
+}
+
+export const LINE_DIRECTIVES: readonly LineDirective[] = [
+  { name: 'user', wordsMin: 1, usage: 'user <name> [<rule> ...]',
+    help: 'A user and its ACL rules, in redis.conf syntax (on, >password, ~pattern, ' +
+      '+@category, ...). Repeatable; ACL SETUSER changes are written back by CONFIG REWRITE.' },
+  { name: 'user-consistency', wordsMin: 2,
+    usage: 'user-consistency <name> <level> | <name> READ <level> [WRITE <level>]',
+    help: 'Read and write consistency a connection gets when it authenticates as that user ' +
+      '(and at connect or RESET for the default user). Repeatable.' },
+];
+
+export const LINE_DIRECTIVES_BY_NAME: ReadonlyMap<string, LineDirective> = new Map(
+  LINE_DIRECTIVES.map((directive): [string, LineDirective] => [directive.name, directive]),
+);
+
 /** host:port or host:port@busport, separated by commas or spaces. */
 function checkSeeds(value: string): string | null {
   for (const seed of value.split(/[\s,]+/).filter(Boolean)) {
@@ -170,7 +198,7 @@ function checkSeeds(value: string): string | null {
 }
 
 function checkLevel(value: string): string | null {
-  return /^(one|quorum|all|[1-9]\d?)$/i.test(value) ? null
+  return /^(one|quorum|all|[1-9]|1[0-6])$/i.test(value) ? null
     : 'consistency must be one, quorum, all or a number of replicas';
 }
 

@@ -4,7 +4,7 @@
  * `Limits`; fixed protocol bounds are constants. `validateLimits` checks their relationships.
  */
 
-/** Longest inline request line and longest `*N` / `$N` header line (Redis PROTO_INLINE_MAX_SIZE). */
+/** Longest inline request line and `*N` / `$N` header line (Redis PROTO_INLINE_MAX_SIZE). */
 export const INLINE_BYTES_MAX = 64 * 1024;
 
 /** Multibulk count accepted from an authenticated client (Redis: INT_MAX). */

@@ -29,7 +29,8 @@ export function requiredReplicas(level: Level, replicas: number): number {
 export function parseLevel(text: string): Level | null {
   const lower = text.toLowerCase();
   if (lower === 'one' || lower === 'quorum' || lower === 'all') return lower;
-  if (!/^[1-9][0-9]{0,3}$/.test(text)) return null;
+  // A replica count: at most the largest replication factor (16).
+  if (!/^([1-9]|1[0-6])$/.test(text)) return null;
   return Number(text);
 }
 

@@ -143,6 +143,10 @@ export class DistributedOperation implements DurabilityListener {
     for (let index = 0; index < this.reads.length; index++) {
       const quorum = this.reads[index] as ReadQuorum;
       const outcome = quorum.outcome;
+      // An impossible quorum fails once every replica still able to answer has (or the
+      // timeout failed it), so the error counts what the replicas really did: failing at a
+      // known-down replica used to report "0 of 3" while the live ones were answering.
+      if (outcome === 'impossible' && !quorum.complete) continue;
       if (outcome === 'impossible') {
         const plan = this.plans[index] as KeyPlan;
         this.fail(`CLUSTERDOWN read quorum not reached${timedOut ? ' (timed out)' : ''}: ` +
@@ -203,6 +207,8 @@ export class DistributedOperation implements DurabilityListener {
       if (quorum === null || quorum === undefined) continue;
       needed++;
       const outcome = quorum.outcome;
+      // As for reads: name the acknowledgements once every live replica has answered.
+      if (outcome === 'impossible' && !quorum.complete) continue;
       if (outcome === 'impossible') {
         this.fail(`NOREPLICAS write quorum not reached${timedOut ? ' (timed out)' : ''}: ` +
           `${quorum.successes} of ${quorum.required} required replicas acknowledged ` +

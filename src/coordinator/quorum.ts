@@ -63,8 +63,7 @@ export class ReadQuorum extends Quorum {
   respond(replica: string, record: StoredRecord | null): void {
     if (!this.accept(replica)) return;
     this.records.set(replica, record);
-    if (record !== null && (this.newestRecord === null ||
-        compareVersions(record.version, this.newestRecord.version) > 0)) {
+    if (record !== null && (this.newestRecord === null || isNewer(record, this.newestRecord))) {
       this.newestRecord = record;
     }
   }
@@ -86,4 +85,14 @@ export class ReadQuorum extends Quorum {
     }
     return stale;
   }
+}
+
+/**
+ * Last write wins. One version can be both a value and a tombstone: a replica turns an
+ * expired value into a tombstone of the same version while another has not yet. The
+ * tombstone wins, so the answer does not depend on which replica answered first.
+ */
+function isNewer(record: StoredRecord, newest: StoredRecord): boolean {
+  const order = compareVersions(record.version, newest.version);
+  return order > 0 || (order === 0 && record.tombstone && !newest.tombstone);
 }

@@ -4,7 +4,12 @@
  * lines joined by CRLF, sections separated by a blank line, as Redis formats them.
  */
 import { arch, platform, release, freemem, totalmem } from 'node:os';
-import type { ClientRegistry, InfoService, ServerIdentity, ServerStats } from '../commands/context.js';
+import type {
+  ClientRegistry,
+  InfoService,
+  ServerIdentity,
+  ServerStats,
+} from '../commands/context.js';
 import type { Config } from '../config/config.js';
 import { DATABASES_COUNT } from '../config/limits.js';
 
@@ -30,6 +35,8 @@ export interface InfoSources {
   /** Cluster section fields beyond cluster_enabled. */
   clusterEnabled(): boolean;
   nowMs(): number;
+  /** Refused AUTHs, commands and keys (ACL); zeros when not given. */
+  aclDenials?: () => { auth: number; command: number; key: number };
 }
 
 type Section = [string, Array<[string, string | number]>];
@@ -78,7 +85,8 @@ export class Info implements InfoService {
       case 'commandstats': return ['Commandstats', this.commandstats()];
       case 'errorstats': return ['Errorstats', this.errorstats()];
       case 'latencystats': return ['Latencystats', this.latencystats()];
-      case 'cluster': return ['Cluster', [['cluster_enabled', this.sources.clusterEnabled() ? 1 : 0]]];
+      case 'cluster':
+        return ['Cluster', [['cluster_enabled', this.sources.clusterEnabled() ? 1 : 0]]];
       case 'keyspace': return ['Keyspace', this.keyspace()];
       case 'ringkv': return ['RingKV', this.sources.ringkv()];
       default: return null;
@@ -187,6 +195,8 @@ export class Info implements InfoService {
       ['pubsub_channels', 0],
       ['pubsub_patterns', 0],
       ['total_error_replies', stats.errorReplies],
+      // Redis 7.2's ACL counters (7.0.15 has none); channels are never checked here.
+      ...aclCounters(this.sources.aclDenials?.() ?? { auth: 0, command: 0, key: 0 }),
     ];
   }
 
@@ -255,6 +265,16 @@ export class Info implements InfoService {
 }
 
 export const RINGKV_VERSION = '0.1.0';
+
+function aclCounters(denials: { auth: number; command: number; key: number }):
+    Array<[string, number]> {
+  return [
+    ['acl_access_denied_auth', denials.auth],
+    ['acl_access_denied_cmd', denials.command],
+    ['acl_access_denied_key', denials.key],
+    ['acl_access_denied_channel', 0],
+  ];
+}
 
 function unique(names: readonly string[]): string[] {
   return [...new Set(names)];

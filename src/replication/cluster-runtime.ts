@@ -88,6 +88,9 @@ export class ClusterRuntime implements ClusterView {
   /** Handles PEER.GOSSIP from a peer: merge, answer with our view (push-pull). */
   receiveGossip(message: GossipMessage): GossipMessage {
     this.merge(message);
+    // It just reached us: requests to it should not wait out a backoff from its outage
+    // (after a restart, ALL requests failed for up to 2 s while it showed healthy).
+    if (typeof message.from === 'string') this.peers.get(message.from)?.retryNow();
     return this.membership.message();
   }
 
@@ -107,6 +110,9 @@ export class ClusterRuntime implements ClusterView {
   }
 
   private gossipRound(): void {
+    const monotonicMs = this.options.clock.monotonicMs();
+    for (const client of this.peers.values()) client.checkStalled(monotonicMs);
+    for (const client of this.contactLinks.values()) client.checkStalled(monotonicMs);
     const target = this.membership.tick(this.options.clock.nowMs());
     if (target === null) return;
     if (target.id === null) {

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { PIPELINE_DEPTH_MAX, REPLY_BACKPRESSURE_BYTES, type Limits } from '../config/limits.js';
 import { dispatch, type DispatchTarget } from '../commands/dispatch.js';
-import type { ServerContext } from '../commands/context.js';
+import type { ServerContext, UserAccess } from '../commands/context.js';
 import { RequestDecoder } from '../protocol/request-decoder.js';
 import { ReplyWriter, type Protocol } from '../protocol/reply-writer.js';
 import { ReplyQueue, type ReplySegment } from './reply-queue.js';
@@ -29,6 +29,8 @@ export class Connection implements DispatchTarget {
   libName = '';
   libVersion = '';
   user = 'default';
+  /** The ACL user behind `user`; ACL SETUSER changes it in place. */
+  access: UserAccess;
   authenticated: boolean;
   private mode: 'on' | 'off' | 'skip' = 'on';
   consistency: Consistency;
@@ -60,7 +62,8 @@ export class Connection implements DispatchTarget {
     this.createdMs = server.clock.nowMs();
     this.lastInteractionMs = this.createdMs;
     this.authenticated = !server.auth.required;
-    this.consistency = { ...server.defaultConsistency() };
+    this.access = server.auth.access(this.user);
+    this.consistency = { ...server.defaultConsistency(this.user) };
     this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
     this.localAddress = formatAddress(socket.localAddress, socket.localPort);
     this.decoder = new RequestDecoder(limits);
@@ -178,10 +181,16 @@ export class Connection implements DispatchTarget {
     this.destroy();
   }
 
-  /** Updates the decoder's limits after AUTH. */
+  /**
+   * After AUTH, HELLO AUTH or RESET: the user's permissions and consistency levels (its
+   * user-consistency, else the server's) replace the connection's, and the decoder's
+   * pre-authentication limits follow.
+   */
   setAuthenticated(authenticated: boolean, user: string): void {
     this.authenticated = authenticated;
     this.user = user;
+    this.access = this.server.auth.access(user);
+    this.consistency = { ...this.server.defaultConsistency(user) };
     this.decoder.authRequired = !authenticated;
   }
 

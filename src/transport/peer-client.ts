@@ -23,6 +23,8 @@ export interface PeerClientOptions {
   clock: Clock;
   /** Delay before reconnecting after a failure (grows up to 10x). */
   reconnectDelayMs: number;
+  /** A link whose peer answers nothing this long while requests wait is dropped. */
+  stallTimeoutMs: number;
 }
 
 export class PeerError extends Error {
@@ -43,6 +45,8 @@ export class PeerClient {
   private flushScheduled = false;
   private failures = 0;
   private reconnectAt = 0;
+  /** Monotonic ms of the link's last sign of life: connecting, a reply, leaving idle. */
+  private lastProgressMs = 0;
   private closed = false;
   private readonly flushBound = (): void => this.flush();
 
@@ -75,6 +79,7 @@ export class PeerClient {
       return callback(new PeerError(`too many requests in flight to ${this.peerId}`), null);
     }
     const bytes = encodeRequest(args);
+    if (this.inflight === 0) this.lastProgressMs = this.options.clock.monotonicMs();
     if (this.authenticated) {
       this.pending.push(callback);
       this.queue(bytes);
@@ -92,7 +97,35 @@ export class PeerClient {
     this.disconnect(new PeerError('peer client closed'));
   }
 
+  /**
+   * Drops the link when requests have waited `stallTimeoutMs` without any reply (called
+   * every gossip round). A network that silently drops packets leaves TCP retransmitting
+   * with exponential backoff: after a partition of seconds healed, the old connection
+   * stayed stuck for seconds more (minutes after a long one) while a new one works at once.
+   */
+  checkStalled(nowMs: number): void {
+    if (this.socket === null || this.inflight === 0) return;
+    const silentMs = nowMs - this.lastProgressMs;
+    if (silentMs < this.options.stallTimeoutMs) return;
+    this.options.logger.warn({ peer: this.peerId, silentMs }, 'peer link stalled; reconnecting');
+    // No backoff: the peer may answer a new connection at once (a paused process resumed),
+    // and the stall timeout already spaces the attempts.
+    this.disconnect(new PeerError(`peer ${this.peerId} answered nothing for ${silentMs} ms`),
+      false);
+  }
+
+  /**
+   * The peer reached us (its gossip arrived), so it is up: the next request reconnects at
+   * once instead of failing until the backoff from its outage ends.
+   */
+  retryNow(): void {
+    if (this.socket !== null) return;
+    this.failures = 0;
+    this.reconnectAt = 0;
+  }
+
   private open(): void {
+    this.lastProgressMs = this.options.clock.monotonicMs();
     const socket = connect({ host: this.host, port: this.port });
     socket.setNoDelay(true);
     this.socket = socket;
@@ -102,10 +135,21 @@ export class PeerClient {
       returnError: (error: Error) => this.onReply(error, null),
       returnFatalError: (error: Error) => this.disconnect(error),
     });
-    socket.on('data', (chunk: Buffer) => this.parser?.execute(chunk));
-    socket.on('error', (error) => this.disconnect(error));
-    socket.on('close', () => this.disconnect(new PeerError(`connection to ${this.peerId} closed`)));
-    socket.once('connect', () => this.handshake());
+    // Events of a socket already dropped are ignored: its late 'close' must not tear down
+    // the connection that replaced it (reconnects can now follow a stall at once).
+    const current = (): boolean => this.socket === socket;
+    socket.on('data', (chunk: Buffer) => {
+      if (current()) this.parser?.execute(chunk);
+    });
+    socket.on('error', (error) => {
+      if (current()) this.disconnect(error);
+    });
+    socket.on('close', () => {
+      if (current()) this.disconnect(new PeerError(`connection to ${this.peerId} closed`));
+    });
+    socket.once('connect', () => {
+      if (current()) this.handshake();
+    });
   }
 
   private handshake(): void {
@@ -144,6 +188,7 @@ export class PeerClient {
   }
 
   private onReply(error: Error | null, reply: PeerReply): void {
+    this.lastProgressMs = this.options.clock.monotonicMs();
     const callback = this.pending.shift();
     if (callback === undefined) {
       this.disconnect(new PeerError('unexpected reply from peer'));
@@ -169,8 +214,11 @@ export class PeerClient {
     socket.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
   }
 
-  /** Drops the connection, failing every request in flight; the next send reconnects. */
-  private disconnect(error: Error): void {
+  /**
+   * Drops the connection, failing every request in flight; the next send reconnects, after
+   * a delay growing with consecutive failures when `backoff`.
+   */
+  private disconnect(error: Error, backoff = true): void {
     const socket = this.socket;
     if (socket === null && this.pending.length === 0 && this.waiting.length === 0) return;
     this.socket = null;
@@ -178,7 +226,7 @@ export class PeerClient {
     this.authenticated = false;
     this.output = [];
     socket?.destroy();
-    if (!this.closed) {
+    if (!this.closed && backoff) {
       this.failures = Math.min(this.failures + 1, RECONNECT_BACKOFF_MAX);
       this.reconnectAt = this.options.clock.monotonicMs() +
         this.options.reconnectDelayMs * this.failures;

@@ -87,8 +87,8 @@ class PeerConnection implements PeerSession {
       if (!this.closed) for (const chunk of chunks) socket.write(chunk);
     }, () => undefined);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => this.destroy());
-    socket.on('close', () => this.destroy());
+    socket.on('error', () => this.onPeerClosed());
+    socket.on('close', () => this.onPeerClosed());
   }
 
   get writer(): ReplyWriter {
@@ -175,6 +175,19 @@ class PeerConnection implements PeerSession {
       return;
     }
     this.refuse(`unexpected ${name} before authentication`);
+  }
+
+  /**
+   * The connection ended. Between our proof and the peer's, the peer checked our proof and
+   * hung up: it holds another cluster secret. Logged as a refusal, so a misconfigured node
+   * shows in the cluster's logs and not only in its own.
+   */
+  private onPeerClosed(): void {
+    if (!this.closed && this.stage === 'prove') {
+      this.refuse('the peer ended the handshake (a different cluster secret?)');
+      return;
+    }
+    this.destroy();
   }
 
   private refuse(reason: string): void {

@@ -47,7 +47,9 @@ export function convergence(replicaValues: ReadonlyMap<string, ReadonlyArray<str
     ConvergenceReport {
   const report: ConvergenceReport = { keys: replicaValues.size, diverged: [] };
   for (const [key, values] of replicaValues) {
-    if (values.some((value) => value !== values[0])) report.diverged.push({ key, values: [...values] });
+    if (values.some((value) => value !== values[0])) {
+      report.diverged.push({ key, values: [...values] });
+    }
   }
   return report;
 }

@@ -97,6 +97,13 @@ export interface NodeOptions {
   dir?: string;
   port?: number;
   env?: NodeJS.ProcessEnv;
+  /** Where the readiness probe connects (the node's bind address); 127.0.0.1 by default. */
+  host?: string;
+  /**
+   * A command that runs the node, e.g. `['ip', 'netns', 'exec', 'ns1']`. It must exec the
+   * node in place (same pid), so signals reach the node itself.
+   */
+  launcher?: readonly string[];
 }
 
 /** Starts a RingKV node and waits until it answers PING (data loaded). */
@@ -104,14 +111,15 @@ export async function startNode(options: NodeOptions = {}): Promise<ServerProces
   const port = options.port ?? await freePort();
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? temporaryDirectory('ringkv-test');
-  const child = spawn(process.execPath, [MAIN_SCRIPT, '--port', String(port), '--dir', dir,
-    ...(options.args ?? [])], {
+  const command = [...(options.launcher ?? []), process.execPath, MAIN_SCRIPT, '--port',
+    String(port), '--dir', dir, ...(options.args ?? [])];
+  const child = spawn(command[0] as string, command.slice(1), {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const server = track(child, port, dir, ownsDir);
   try {
-    await waitUntilServing(server);
+    await waitUntilServing(server, options.host);
   } catch (error) {
     await server.stop();
     throw new Error(`RingKV did not start: ${(error as Error).message}\n${server.output()}`);
@@ -141,14 +149,14 @@ export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
 
-async function waitUntilServing(server: ServerProcess): Promise<void> {
+async function waitUntilServing(server: ServerProcess, host = '127.0.0.1'): Promise<void> {
   await waitFor(`PONG on port ${server.port}`, async () => {
     if (server.process.exitCode !== null) {
       throw new Error(`exited with code ${server.process.exitCode}`);
     }
     let client: RespClient | undefined;
     try {
-      client = await RespClient.connect(server.port);
+      client = await RespClient.connect(server.port, host);
       const reply = await client.call('PING');
       return reply === '+PONG\r\n' ? true : undefined;
     } catch {

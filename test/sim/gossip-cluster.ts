@@ -16,7 +16,7 @@ import {
 import { Ring } from '../../src/cluster/ring.js';
 import { seededRandom, type Random } from '../../src/runtime/random.js';
 import { assert } from '../../src/util/assert.js';
-import { SimClock, SimNetwork, type NetworkFaults } from './network.js';
+import { SimClock, SimNetwork, simRandom, type NetworkFaults } from './network.js';
 
 export interface GossipClusterOptions {
   readonly nodeCount: number;
@@ -60,10 +60,11 @@ export class GossipCluster {
   readonly network: SimNetwork;
   readonly nodes: SimNode[] = [];
   private readonly random: Random;
+  private readonly ringCache = new Map<string, string[]>();
 
   constructor(readonly seed: number, readonly options: GossipClusterOptions) {
-    this.random = seededRandom(seed);
-    this.network = new SimNetwork(this.clock, seededRandom(this.nextSeed()), options.faults);
+    this.random = simRandom(seed, 'cluster');
+    this.network = new SimNetwork(this.clock, simRandom(seed, 'network'), options.faults);
     for (let index = 0; index < options.nodeCount; index++) {
       const rack = options.rackCount === 0 ? '' : `rack-${index % options.rackCount}`;
       const address = { host: `10.0.0.${index + 1}`, port: 6379, busPort: 16379 };
@@ -81,13 +82,16 @@ export class GossipCluster {
     return node;
   }
 
-  /** Starts (or restarts) a node with a higher incarnation and only its seeds known. */
-  start(index: number): void {
+  /**
+   * Starts (or restarts) a node knowing only its seeds, with the next incarnation after the
+   * one it persisted at its previous start, or with `incarnation` (a lost data directory).
+   */
+  start(index: number, incarnation?: number): void {
     const node = this.node(index);
     assert(!node.up, 'node is stopped');
     node.up = true;
     node.generation++;
-    node.incarnation++;
+    node.incarnation = incarnation ?? node.incarnation + 1;
     const self: MemberState = {
       id: node.id, address: { ...node.address }, rack: node.rack, tokens: this.options.tokens,
       incarnation: node.incarnation, heartbeat: 0, status: 'up',
@@ -143,11 +147,23 @@ export class GossipCluster {
     return node.state.members().map((member) => member.id).sort();
   }
 
-  /** The node's ring as CLUSTER SLOTS would describe it: ranges with member ids. */
+  /**
+   * The node's ring as CLUSTER SLOTS would describe it: ranges with member ids. Rings are
+   * cached by the member list exactly as the node hands it over (its own order), so nodes
+   * that learned members in different orders still build, and compare, their own rings.
+   */
   ringRanges(node: SimNode): string[] {
-    const ring = new Ring(node.state.ringMembers(), this.options.replicationFactor);
-    return ring.slotRanges().map((range) => `${range.start}-${range.end}:` +
-      range.members.map((member) => ring.members[member]?.id.slice(0, 8)).join(','));
+    const members = node.state.ringMembers();
+    const key = JSON.stringify(members);
+    let ranges = this.ringCache.get(key);
+    if (ranges === undefined) {
+      const ring = new Ring(members, this.options.replicationFactor);
+      ranges = ring.slotRanges().map((range) => `${range.start}-${range.end}:` +
+        range.members.map((member) => ring.members[member]?.id.slice(0, 8)).join(','));
+      if (this.ringCache.size >= 64) this.ringCache.clear();
+      this.ringCache.set(key, ranges);
+    }
+    return ranges;
   }
 
   /** True when every running node knows exactly `expected` (ids) as members. */

@@ -5,9 +5,19 @@
  * one seeded Random, so a seed replays a run exactly. Nothing here reads the real clock or
  * opens a socket.
  */
+import { murmur3 } from '../../src/cluster/hash.js';
 import type { Clock } from '../../src/runtime/clock.js';
-import type { Random } from '../../src/runtime/random.js';
+import { seededRandom, type Random } from '../../src/runtime/random.js';
 import { assert } from '../../src/util/assert.js';
+
+/**
+ * A generator for one purpose of one seeded run. Consecutive seeds fed straight to
+ * mulberry32 start with correlated numbers; hashing seed and purpose first decorrelates
+ * them, and keeps each purpose's sequence independent of how much the others draw.
+ */
+export function simRandom(seed: number, purpose: string): Random {
+  return seededRandom(murmur3(Buffer.from(`${purpose}:${seed}`)));
+}
 
 /** Simulated time: moves only when the event queue runs. */
 export class SimClock implements Clock {
