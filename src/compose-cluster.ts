@@ -9,10 +9,18 @@ import type { ClusterService } from './commands/cluster.js';
 import type { Config } from './config/config.js';
 import { DATABASES_COUNT } from './config/limits.js';
 import { parseLevel, type Consistency } from './coordinator/consistency.js';
+import { AntiEntropyScheduler, SharedSlots } from './antientropy/scheduler.js';
+import { Repairer } from './antientropy/repairer.js';
+import type { Coordinator } from './coordinator/coordinator.js';
+import { HintStore } from './coordinator/hints.js';
 import { peerCommands } from './replication/peer-commands.js';
+import { repairCommands } from './replication/repair-commands.js';
 import { ClusterRuntime } from './replication/cluster-runtime.js';
+import { HintDelivery } from './replication/hint-delivery.js';
+import { Streaming } from './replication/streaming.js';
 import type { Clock } from './runtime/clock.js';
 import type { Random } from './runtime/random.js';
+import type { Version } from './versioning/version.js';
 import type { StorageTable } from './storage/engine.js';
 import type { LocalStore } from './storage/local-store.js';
 import { PeerListener } from './transport/peer-listener.js';
@@ -22,6 +30,10 @@ const PEER_INFLIGHT_MAX = 10_000;
 const PEER_RECONNECT_DELAY_MS = 200;
 /** Members gossiped per message at most. */
 const GOSSIP_MEMBERS_MAX = 512;
+/** How often hints are offered to replicas that are back. */
+const HINT_DELIVERY_INTERVAL_MS = 1000;
+/** Gossip rounds a leaving node keeps gossiping 'removed' before it exits. */
+const LEAVE_ANNOUNCE_ROUNDS = 5;
 
 export function clusterModeOf(config: Config): boolean {
   return config.flag('cluster-enabled') || config.value('cluster-seeds') !== '';
@@ -99,8 +111,10 @@ export function createClusterRuntime(options: ClusterOptions): ClusterRuntime {
     membership: {
       phiSuspect: 5,
       phiDown: 8,
-      detector: { windowSize: 100, minStdDevMs: interval / 2, expectedIntervalMs: interval,
-        acceptablePauseMs: interval },
+      // A pause of three intervals and a floor of a quarter: with one interval and a half,
+      // the gossip simulator saw a running node taken for down in about 1 seed in 40.
+      detector: { windowSize: 100, minStdDevMs: interval / 4, expectedIntervalMs: interval,
+        acceptablePauseMs: interval * 3 },
       membersMax: GOSSIP_MEMBERS_MAX,
     },
     peer: {
@@ -119,9 +133,78 @@ export function createClusterRuntime(options: ClusterOptions): ClusterRuntime {
   });
 }
 
+/** Hinted handoff, anti-entropy and slot streaming (DESIGN.md section 8). */
+export interface FailureHandling {
+  hints: HintStore;
+  repairer: Repairer;
+  scheduler: AntiEntropyScheduler;
+  streaming: Streaming;
+  delivery: HintDelivery;
+  shared: SharedSlots;
+  /** Moves this node's hybrid logical clock past a version stored from a peer. */
+  observe: (version: Version) => void;
+  /** Bytes of records received from repair and streaming (INFO). */
+  receivedBytes: number;
+}
+
+export function createFailureHandling(runtime: ClusterRuntime, hintsTable: StorageTable,
+    coordinator: Coordinator, store: LocalStore, config: Config, clock: Clock,
+    logger: Logger): FailureHandling {
+  const hints = new HintStore(hintsTable, {
+    perTargetMax: config.integer('hints-per-node-max'),
+    bytesMax: config.integer('hints-bytes-max'),
+    ttlMs: config.integer('hint-window') * 1000,
+  });
+  hints.load();
+  coordinator.hints = hints;
+  const observe = (version: Version): void => coordinator.observeVersion(version);
+  const repairer = new Repairer(store, clock, () => config.integer('repair-bytes-per-second'),
+    observe);
+  const shared = new SharedSlots(runtime.selfId);
+  const repairLogger = logger.child({ component: 'repair' });
+  const scheduler = new AntiEntropyScheduler(repairer, runtime, shared,
+    () => config.integer('anti-entropy-interval'), clock, repairLogger);
+  const streaming = new Streaming(repairer, runtime, repairLogger);
+  const delivery = new HintDelivery(hints, runtime, clock, logger.child({ component: 'hints' }),
+    HINT_DELIVERY_INTERVAL_MS);
+  runtime.onRingChange((previous, next) => streaming.ringChanged(previous, next));
+  return { hints, repairer, scheduler, streaming, delivery, shared, observe, receivedBytes: 0 };
+}
+
+/** The cluster's INFO fields (the ringkv section). */
+export function failureHandlingInfo(parts: FailureHandling): Array<[string, string | number]> {
+  const { hints, repairer, scheduler, streaming } = parts;
+  return [
+    ['hints_pending', hints.pending],
+    ['hints_pending_bytes', hints.pendingBytes],
+    ['hints_stored', hints.stats.stored],
+    ['hints_delivered', hints.stats.delivered],
+    ['hints_refused', hints.stats.refused],
+    ['hints_expired', hints.stats.expired],
+    ['anti_entropy_passes', scheduler.status.passes],
+    ['anti_entropy_running', scheduler.status.running ? 1 : 0],
+    ['anti_entropy_current_peer', scheduler.status.currentPeer],
+    ['anti_entropy_last_pass_ms', scheduler.status.lastPassMs],
+    ['anti_entropy_last_pass_repaired_slots', scheduler.status.lastPassRepairedSlots],
+    ['repair_exchanges', repairer.stats.exchanges],
+    ['repair_slots_compared', repairer.stats.slotsCompared],
+    ['repair_slots_repaired', repairer.stats.slotsRepaired],
+    ['repair_keys_pulled', repairer.stats.keysPulled],
+    ['repair_keys_pushed', repairer.stats.keysPushed],
+    ['repair_bytes_moved', repairer.stats.bytesMoved],
+    ['repair_bytes_received', parts.receivedBytes],
+    ['repair_failures', repairer.stats.failures],
+    ['streaming_state', streaming.progress.state],
+    ['streaming_slots_total', streaming.progress.slotsTotal],
+    ['streaming_slots_done', streaming.progress.slotsDone],
+    ['streaming_slots_failed', streaming.progress.slotsFailed],
+  ];
+}
+
 /** Opens the peer port and starts gossiping, once the client port is bound. */
-export async function startCluster(runtime: ClusterRuntime, config: Config, store: LocalStore,
-    clientPort: number, bulkBytesMax: number, logger: Logger): Promise<PeerListener> {
+export async function startCluster(runtime: ClusterRuntime, parts: FailureHandling,
+    config: Config, store: LocalStore, clock: Clock, clientPort: number,
+    bulkBytesMax: number, logger: Logger): Promise<PeerListener> {
   const busPort = config.integer('cluster-port') || clientPort + 10000;
   const self = runtime.membership.self;
   self.address = {
@@ -130,6 +213,22 @@ export async function startCluster(runtime: ClusterRuntime, config: Config, stor
     busPort: config.integer('cluster-announce-bus-port') || busPort,
   };
   const bindHost = config.value('bind').split(/\s+/)[0]?.replace(/^-/, '') ?? '127.0.0.1';
+  const observe = parts.observe;
+  const handlers = peerCommands({
+    store,
+    gossip: (message) => runtime.receiveGossip(message),
+    onCorruptRecord: (peer) => logger.warn({ peer }, 'peer sent a corrupt record; refused'),
+    observe,
+  });
+  for (const [name, handler] of repairCommands({
+    store,
+    sharedWith: (peer) => parts.shared.of(runtime.ring(), peer),
+    nowMs: () => clock.nowMs(),
+    onStored: (bytes) => {
+      parts.receivedBytes += bytes;
+    },
+    observe,
+  })) handlers.set(name, handler);
   const listener = new PeerListener({
     host: bindHost === '*' ? '0.0.0.0' : bindHost,
     port: busPort,
@@ -137,35 +236,55 @@ export async function startCluster(runtime: ClusterRuntime, config: Config, stor
     cluster: config.value('cluster-name'),
     secret: config.value('cluster-secret'),
     bulkBytesMax,
-    handlers: peerCommands({
-      store,
-      gossip: (message) => runtime.receiveGossip(message),
-      onCorruptRecord: (peer) => logger.warn({ peer }, 'peer sent a corrupt record; refused'),
-    }),
+    handlers,
     logger: logger.child({ component: 'peer-port' }),
   });
   await listener.listen();
   runtime.start();
+  parts.scheduler.start();
+  parts.delivery.start();
   logger.info({ busPort, announce: self.address, seeds: config.value('cluster-seeds') },
     'cluster mode: gossiping');
   return listener;
 }
 
-export function clusterService(runtime: ClusterRuntime, store: LocalStore,
-    clock: Clock): ClusterService {
+/** Stops the background work of the cluster (shutdown). */
+export function stopFailureHandling(parts: FailureHandling): void {
+  parts.scheduler.stop();
+  parts.delivery.stop();
+}
+
+export interface ClusterServiceParts {
+  runtime: ClusterRuntime;
+  failure: FailureHandling;
+  store: LocalStore;
+  clock: Clock;
+  logger: Logger;
+  /** Stops the node (after CLUSTER LEAVE handed its data off). */
+  shutdown(reason: string): void;
+}
+
+export function clusterService(parts: ClusterServiceParts): ClusterService {
+  const { runtime, store, clock, failure } = parts;
   const membership = runtime.membership;
+  let leaving = false;
   return {
     selfId: runtime.selfId,
     ring: () => runtime.ring(),
     members: () => {
-      const nowMs = clock.nowMs();
-      return membership.members().map((member) => ({
-        id: member.id,
-        address: member.address,
-        liveness: membership.liveness(member.id, nowMs),
-        lastHeartbeatMs: membership.lastHeartbeatMs(member.id) ?? 0,
-        incarnation: member.incarnation,
-      })).sort((a, b) => (a.id < b.id ? -1 : 1));
+      // Membership runs on the monotonic clock; CLUSTER NODES shows Unix milliseconds.
+      const monotonicMs = clock.monotonicMs();
+      const unixOffsetMs = clock.nowMs() - monotonicMs;
+      return membership.members().map((member) => {
+        const heartbeat = membership.lastHeartbeatMs(member.id);
+        return {
+          id: member.id,
+          address: member.address,
+          liveness: membership.liveness(member.id, monotonicMs),
+          lastHeartbeatMs: heartbeat === null ? 0 : Math.round(heartbeat + unixOffsetMs),
+          incarnation: member.incarnation,
+        };
+      }).sort((a, b) => (a.id < b.id ? -1 : 1));
     },
     meet: (address) => runtime.meet(address),
     forget: (id) => runtime.forget(id),
@@ -174,6 +293,22 @@ export function clusterService(runtime: ClusterRuntime, store: LocalStore,
       let total = 0;
       for (let db = 0; db < DATABASES_COUNT; db++) total += store.keysInSlotCount(db, slot);
       return total;
+    },
+    repair: () => failure.scheduler.repairNow(),
+    leave: () => {
+      if (leaving) return false;
+      leaving = true;
+      const withSelf = runtime.ring();
+      runtime.leave();
+      void failure.streaming.handOff(withSelf, runtime.ring()).then(async () => {
+        // Announce the departure for a few rounds so every member drops this node.
+        membership.setStatus('removed');
+        const rounds = LEAVE_ANNOUNCE_ROUNDS * runtime.gossipIntervalMs;
+        await new Promise((resolve) => setTimeout(resolve, rounds));
+        parts.logger.info('left the cluster; stopping');
+        parts.shutdown('CLUSTER LEAVE');
+      });
+      return true;
     },
   };
 }

@@ -16,9 +16,12 @@ import {
   clusterModeOf,
   clusterService,
   createClusterRuntime,
+  createFailureHandling,
+  failureHandlingInfo,
   defaultConsistency,
   nextIncarnation,
   startCluster,
+  stopFailureHandling,
 } from './compose-cluster.js';
 import { standaloneView } from './coordinator/cluster-view.js';
 import { Coordinator } from './coordinator/coordinator.js';
@@ -105,6 +108,9 @@ function bindAddresses(config: Config): Array<{ host: string; optional: boolean 
   }));
 }
 
+/** Gossip rounds to wait before a node with a replaced disk starts repairing. */
+const REPLACED_DISK_REPAIR_ROUNDS = 10;
+
 async function main(): Promise<void> {
   const config = loadConfig(process.argv.slice(2));
   const commands = new CommandRegistry();
@@ -127,7 +133,7 @@ async function main(): Promise<void> {
   });
   await engine.open();
   config.onChange('appendfsync', (value) => engine.setDurability(value as Durability));
-  const identity = loadNodeIdentity(engine.table('meta'));
+  const identity = loadNodeIdentity(engine.table('meta'), config.value('cluster-node-id'));
   const store = new LocalStore(engine, logger.child({ component: 'store' }));
   const clusterMode = clusterModeOf(config);
   const runtime = clusterMode ? createClusterRuntime({ config, nodeId: identity.nodeId,
@@ -138,13 +144,23 @@ async function main(): Promise<void> {
     requestTimeoutMs: config.integer('request-timeout'),
     tombstoneGraceMs,
     inflightMax: INFLIGHT_OPERATIONS_MAX,
+    hintedHandoff: config.flag('hinted-handoff'),
+    sloppyQuorum: config.flag('sloppy-quorum'),
   };
+  config.onChange('hinted-handoff', (value) => {
+    coordinatorSettings.hintedHandoff = value === 'yes';
+  });
+  config.onChange('sloppy-quorum', (value) => {
+    coordinatorSettings.sloppyQuorum = value === 'yes';
+  });
   config.onChange('request-timeout', (value) => {
     coordinatorSettings.requestTimeoutMs = Number(value);
   });
   const coordinator = new Coordinator(store, clock, systemRandom, identity.nodeTag,
     runtime ?? standaloneView(identity.nodeId), coordinatorSettings);
   coordinator.start();
+  const failure = runtime === null ? null : createFailureHandling(runtime, engine.table('hints'),
+    coordinator, store, config, clock, logger);
 
   const stats = new Stats(clock.nowMs());
   stats.onReset(() => auth.resetDenials());
@@ -226,6 +242,7 @@ async function main(): Promise<void> {
       ['cluster_replication_factor', runtime === null ? 1 : runtime.ring().replicationFactor],
       ['coordinator_inflight', coordinator.inflightCount],
       ['read_repairs', coordinator.stats.readRepairs],
+      ...(failure === null ? [] : failureHandlingInfo(failure)),
     ],
     clusterEnabled: () => clusterMode,
     nowMs: () => clock.nowMs(),
@@ -248,14 +265,24 @@ async function main(): Promise<void> {
     defaultConsistency: (user) => auth.consistencyFor(user ?? 'default',
       clusterMode ? defaultConsistency(config) : { read: 'one', write: 'one' }),
     replicationFactor: () => (clusterMode ? config.integer('replication-factor') : 1),
-    cluster: runtime === null ? null : clusterService(runtime, store, clock),
+    cluster: runtime === null || failure === null ? null : clusterService({ runtime, failure,
+      store, clock, logger, shutdown: (reason) => lifecycle.shutdown(reason) }),
   };
 
   await listener.listen(context);
-  if (runtime !== null) {
-    const peerListener = await startCluster(runtime, config, store, listener.boundPort,
-      limits.bulkBytesMax, logger);
+  if (runtime !== null && failure !== null) {
+    const peerListener = await startCluster(runtime, failure, config, store, clock,
+      listener.boundPort, limits.bulkBytesMax, logger);
+    if (identity.fresh && config.value('cluster-node-id') !== '') {
+      // An empty directory under a known id is a replaced disk: pull every shared slot back
+      // once gossip has had time to rebuild the ring, rather than at the periodic pace.
+      const delayMs = REPLACED_DISK_REPAIR_ROUNDS * config.integer('cluster-gossip-interval');
+      setTimeout(() => failure.scheduler.repairNow(), delayMs).unref();
+      logger.warn({ nodeId: identity.nodeId }, 'empty data directory under a configured node ' +
+        'id: repairing from the other replicas');
+    }
     background.push(() => {
+      stopFailureHandling(failure);
       runtime.stop();
       coordinator.stop();
       void peerListener.close();

@@ -9,6 +9,7 @@ import type { LocalStore } from '../storage/local-store.js';
 import { StoredRecord, recordProblem } from '../storage/record.js';
 import { applyStoredWrite } from '../replication/replica.js';
 import type { Clock } from '../runtime/clock.js';
+import type { Version } from '../versioning/version.js';
 import {
   blockHashes,
   blockSlots,
@@ -47,6 +48,8 @@ export class Repairer {
     private readonly clock: Clock,
     /** Bytes per second repair may move (both directions). */
     private readonly bytesPerSecond: () => number,
+    /** Moves this node's clock past versions it pulls (hybrid logical clock). */
+    private readonly observe: (version: Version) => void,
   ) {}
 
   /**
@@ -130,7 +133,9 @@ export class Repairer {
         const value = reply[index] as unknown;
         if (!Buffer.isBuffer(value) || recordProblem(value) !== null) return;
         bytes += value.length;
-        if (applyStoredWrite(this.store, stored, new StoredRecord(value))) this.stats.keysPulled++;
+        const record = new StoredRecord(value);
+        this.observe(record.version);
+        if (applyStoredWrite(this.store, stored, record)) this.stats.keysPulled++;
       });
       this.stats.bytesMoved += bytes;
       await this.throttle(bytes);

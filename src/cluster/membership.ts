@@ -88,8 +88,9 @@ export class Membership {
     return member === undefined || member.status === 'removed' ? undefined : member;
   }
 
+  /** Members that hold data: not removed and not leaving (a leaving node hands off). */
   ringMembers(): RingMember[] {
-    return this.members().map((member) => ({
+    return this.members().filter((member) => member.status !== 'leaving').map((member) => ({
       id: member.id,
       tokens: member.tokens,
       rack: member.rack,
@@ -188,7 +189,8 @@ export class Membership {
     }
     if (!isNewer(entry, local)) return null;
     const ringChanged = local.tokens !== entry.tokens || local.rack !== entry.rack ||
-      (local.status === 'removed') !== (entry.status === 'removed');
+      (local.status === 'removed') !== (entry.status === 'removed') ||
+      (local.status === 'leaving') !== (entry.status === 'leaving');
     const heartbeatAdvanced = entry.incarnation > local.incarnation ||
       entry.heartbeat > local.heartbeat;
     const wasRemoved = local.status === 'removed';

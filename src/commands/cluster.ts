@@ -36,6 +36,10 @@ export interface ClusterService {
   /** Keys this node stores in a slot (all databases), up to `count`. */
   keysInSlot(slot: number, count: number): Buffer[];
   countKeysInSlot(slot: number): number;
+  /** Starts a Merkle exchange with every peer now (anti-entropy). */
+  repair(): void;
+  /** Hands this node's data to the remaining members, then stops it; false if leaving. */
+  leave(): boolean;
 }
 
 const CLUSTER_DISABLED = 'ERR This instance has cluster support disabled';
@@ -276,6 +280,25 @@ export function clusterPreflistCommand(client: Client, args: Buffer[], out: Repl
   }
 }
 
+/** CLUSTER REPAIR: anti-entropy with every peer now; progress in INFO (anti_entropy_*). */
+export function clusterRepairCommand(client: Client, _args: Buffer[], out: ReplyWriter): void {
+  const cluster = service(client, out);
+  if (cluster === null) return;
+  cluster.repair();
+  out.simple('Background repair started');
+}
+
+/** CLUSTER LEAVE: hand this node's slots to the others, leave the ring, then stop. */
+export function clusterLeaveCommand(client: Client, _args: Buffer[], out: ReplyWriter): void {
+  const cluster = service(client, out);
+  if (cluster === null) return;
+  if (!cluster.leave()) {
+    out.error('ERR this node is already leaving the cluster');
+    return;
+  }
+  out.ok();
+}
+
 export function clusterHelpCommand(_client: Client, _args: Buffer[], out: ReplyWriter): void {
   writeHelp(out, [
     'CLUSTER <subcommand> [<arg> ...]. RingKV answers these subcommands:',
@@ -289,6 +312,10 @@ export function clusterHelpCommand(_client: Client, _args: Buffer[], out: ReplyW
     '    Tokens and slot ownership of every node.',
     'PREFLIST <key>',
     '    The replicas of a key in preference order, with their state.',
+    'REPAIR',
+    '    Run anti-entropy (Merkle exchange) with every peer now; progress in INFO.',
+    'LEAVE',
+    '    Hand this node\'s data to the other members, leave the ring, then stop.',
     'HELP',
     '    This text.',
   ]);

@@ -126,6 +126,10 @@ export const DIRECTIVES: readonly Directive[] = [
   { name: 'cluster-name', kind: 'string', defaultValue: 'ringkv', mutable: false,
     check: (value) => (/^[\x21-\x7e]{1,64}$/.test(value) ? null : 'invalid cluster name'),
     help: 'Cluster identity; a node of another cluster is refused on the peer port.' },
+  { name: 'cluster-node-id', kind: 'string', defaultValue: '', mutable: false,
+    check: (value) => (value === '' || /^[0-9a-f]{40}$/.test(value) ? null
+      : 'cluster-node-id must be 40 lowercase hex characters'),
+    help: 'The node id to take when the data directory is empty (a replaced disk).' },
   { name: 'cluster-secret', kind: 'string', defaultValue: '', mutable: false,
     help: 'Shared secret peers prove to each other (HMAC handshake). Set it.' },
   { name: 'cluster-port', kind: 'integer', defaultValue: '0', min: 0, max: 65535,
@@ -159,6 +163,22 @@ export const DIRECTIVES: readonly Directive[] = [
     max: 60000, mutable: false, help: 'Milliseconds between gossip rounds.' },
   { name: 'tombstone-grace', kind: 'integer', defaultValue: '86400', min: 1, max: INT_MAX,
     mutable: false, help: 'Seconds a delete is remembered so repair cannot resurrect it.' },
+  { name: 'hinted-handoff', kind: 'bool', defaultValue: 'yes', mutable: true,
+    help: 'Keep writes for unreachable replicas as hints and replay them later.' },
+  { name: 'sloppy-quorum', kind: 'bool', defaultValue: 'no', mutable: true,
+    help: 'Count a durable hint as the missing replica\'s acknowledgement (W).' },
+  { name: 'hints-per-node-max', kind: 'integer', defaultValue: '1000000', min: 0,
+    max: INT_MAX, mutable: false, help: 'Hints kept for one replica at most.' },
+  { name: 'hints-bytes-max', kind: 'memory', defaultValue: '268435456', min: 0,
+    max: LONG_MAX, mutable: false, help: 'Bytes of hints kept in total at most.' },
+  { name: 'hint-window', kind: 'integer', defaultValue: '10800', min: 1, max: INT_MAX,
+    mutable: false, help: 'Seconds a hint is kept; older ones are dropped (repair covers).' },
+  { name: 'anti-entropy-interval', kind: 'integer', defaultValue: '30000', min: 100,
+    max: INT_MAX, mutable: true,
+    help: 'Milliseconds between Merkle exchanges (one peer at a time).' },
+  { name: 'repair-bytes-per-second', kind: 'memory', defaultValue: '16777216', min: 0,
+    max: LONG_MAX, mutable: true,
+    help: 'Throttle for anti-entropy and slot streaming (0: unthrottled).' },
 ];
 
 /**

@@ -14,8 +14,10 @@ import { callbackListener } from '../storage/engine.js';
 import type { LocalStore } from '../storage/local-store.js';
 import { SLOTS_COUNT } from '../storage/local-store.js';
 import { encodeRecord, StoredRecord, ValueType } from '../storage/record.js';
-import { isLongKey } from '../storage/stored-key.js';
+import { isLongKey, storedKey } from '../storage/stored-key.js';
+import type { HintStore } from './hints.js';
 import { HybridLogicalClock } from '../versioning/hlc.js';
+import type { Version } from '../versioning/version.js';
 import {
   DELETE,
   type Change,
@@ -26,6 +28,7 @@ import {
   type ScanResult,
 } from './key-value-service.js';
 import { ScanCursors } from './scan-cursors.js';
+import { KeyLocks, type KeyLock } from './key-locks.js';
 import type { ClusterView } from './cluster-view.js';
 import { requiredReplicas } from './consistency.js';
 import {
@@ -61,6 +64,10 @@ export interface CoordinatorSettings {
   tombstoneGraceMs: number;
   /** Distributed operations in flight at most; beyond it requests get TRYAGAIN. */
   inflightMax: number;
+  /** Keep writes for failed replicas as hints (hinted handoff). */
+  hintedHandoff: boolean;
+  /** Count durable hints toward W. */
+  sloppyQuorum: boolean;
 }
 
 const SWEEP_INTERVAL_MS = 20;
@@ -71,9 +78,13 @@ export class Coordinator implements KeyValueService {
   private readonly hlc: HybridLogicalClock;
   private readonly cursors = new ScanCursors();
   private readonly inflight = new Set<DistributedOperation>();
+  private readonly keyLocks = new KeyLocks();
+  private readonly locks = new Map<DistributedOperation, KeyLock>();
   private readonly context: OperationContext;
   private sweepTimer: NodeJS.Timeout | null = null;
   private ringSeen: Ring | null = null;
+  /** Where hints for failed replicas go (cluster mode), or null. */
+  hints: HintStore | null = null;
   private selfIndex = -1;
 
   constructor(
@@ -97,6 +108,11 @@ export class Coordinator implements KeyValueService {
   stop(): void {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     for (const operation of [...this.inflight]) operation.timeout();
+  }
+
+  /** A version stored from elsewhere: this node's later writes must be newer than it. */
+  observeVersion(version: Version): void {
+    this.hlc.observe(version);
   }
 
   get inflightCount(): number {
@@ -159,7 +175,7 @@ export class Coordinator implements KeyValueService {
 
   private executeDistributed(target: ReplyTarget, db: number, operation: KeyOperation,
       ring: Ring): void {
-    if (this.inflight.size >= this.settings.inflightMax) {
+    if (this.keyLocks.operations >= this.settings.inflightMax) {
       target.writer.error('TRYAGAIN too many requests in flight on this node, retry later');
       return;
     }
@@ -175,13 +191,21 @@ export class Coordinator implements KeyValueService {
         replicas,
         readRequired: requiredReplicas(read, replicas.length),
         writeRequired: requiredReplicas(write, replicas.length),
+        sloppy: this.settings.sloppyQuorum,
       };
     });
-    const deadline = this.clock.monotonicMs() + this.settings.requestTimeoutMs;
-    const distributed = new DistributedOperation(this.context, target, operation, plans,
-      deadline);
-    this.inflight.add(distributed);
-    distributed.start();
+    const distributed = new DistributedOperation(this.context, target, operation, plans);
+    // Operations on the same key run one after the other (see key-locks.ts); the reply
+    // keeps its place in the connection's reply order either way.
+    const ids = plans.map((plan) => `${plan.db}:${plan.key.latin1Slice()}`);
+    // Registered before the operation starts: it may reply at once (replicas known down),
+    // and its reply releases the lock.
+    this.keyLocks.acquire(ids, (lock) => {
+      this.locks.set(distributed, lock);
+      distributed.deadlineMs = this.clock.monotonicMs() + this.settings.requestTimeoutMs;
+      this.inflight.add(distributed);
+      distributed.start();
+    });
   }
 
   /** True when this node is the only replica of every key. */
@@ -228,8 +252,22 @@ export class Coordinator implements KeyValueService {
       finished: (operation) => {
         this.inflight.delete(operation);
       },
+      replied: (operation) => {
+        const lock = this.locks.get(operation);
+        if (lock === undefined) return;
+        this.locks.delete(operation);
+        this.keyLocks.release(lock);
+      },
       countReadRepair: () => {
         this.stats.readRepairs++;
+      },
+      hint: (replica, plan, record, listener, token) => {
+        const hints = this.hints;
+        if (hints === null || !this.settings.hintedHandoff) return false;
+        const stored = storedKey(plan.slot, plan.db, plan.key);
+        if (!hints.add(replica, stored, record, this.clock.nowMs())) return false;
+        store.whenDurable(listener, token);
+        return true;
       },
     };
   }

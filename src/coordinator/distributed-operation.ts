@@ -23,6 +23,8 @@ export interface KeyPlan {
   readonly replicas: readonly string[];
   readonly readRequired: number;
   readonly writeRequired: number;
+  /** Hints may stand in for failed replicas in the write quorum (sloppy quorum). */
+  readonly sloppy: boolean;
 }
 
 /** What an operation needs from the coordinator that runs it. */
@@ -43,7 +45,15 @@ export interface OperationContext {
     nowMs: number): StoredRecord;
   nowMs(): number;
   finished(operation: DistributedOperation): void;
+  /** The reply is written (success or error): later operations on its keys may start. */
+  replied(operation: DistributedOperation): void;
   countReadRepair(): void;
+  /**
+   * Keeps the write for a replica that failed as a durable hint; `listener` hears (with
+   * `token`) when the hint is durable. False when hints are off or a bound refused it.
+   */
+  hint(replica: string, plan: KeyPlan, record: StoredRecord, listener: DurabilityListener,
+    token: unknown): boolean;
 }
 
 type Phase = 'reading' | 'writing' | 'done';
@@ -52,7 +62,11 @@ export class DistributedOperation implements DurabilityListener {
   private phase: Phase = 'reading';
   private readonly reads: ReadQuorum[];
   private writes: Array<WriteQuorum | null> = [];
+  /** The record written per key (kept to hint replicas that fail). */
+  private readonly records: Array<StoredRecord | null> = [];
   private repaired = false;
+  /** Set when the operation starts (it may wait for earlier operations on its keys). */
+  deadlineMs = Number.POSITIVE_INFINITY;
   private readonly slot: unknown;
 
   constructor(
@@ -60,7 +74,6 @@ export class DistributedOperation implements DurabilityListener {
     private readonly target: ReplyTarget,
     private readonly operation: KeyOperation,
     private readonly plans: readonly KeyPlan[],
-    readonly deadlineMs: number,
   ) {
     this.slot = target.defer();
     this.reads = plans.map((plan) => new ReadQuorum(plan.replicas, plan.readRequired));
@@ -83,9 +96,12 @@ export class DistributedOperation implements DurabilityListener {
       return;
     }
     for (const quorum of this.reads) for (const replica of quorum.replicas) quorum.fail(replica);
-    for (const quorum of this.writes) {
-      if (quorum !== null) for (const replica of quorum.replicas) quorum.fail(replica);
-    }
+    this.writes.forEach((quorum, index) => {
+      if (quorum === null) return;
+      // Replicas that did not answer in time may have missed the write: hint them.
+      for (const replica of quorum.pendingReplicas()) this.failReplica(index, replica);
+      for (const replica of quorum.replicas) quorum.fail(replica);
+    });
     if (this.phase === 'reading') this.checkReads(true);
     else this.checkWrites(true);
     this.maybeRepair();
@@ -93,12 +109,29 @@ export class DistributedOperation implements DurabilityListener {
   }
 
   /** Durability of the local replica's write (token = key index). */
+  /** Durability of the local replica's write (token = key index) or of a hint. */
   durable(token: unknown, error: Error | null): void {
+    if (typeof token === 'object' && token !== null) {
+      const { index, replica } = token as HintToken;
+      if (error === null) this.writes[index]?.hint(replica);
+      this.checkWrites();
+      return;
+    }
     const quorum = this.writes[token as number];
     if (quorum === undefined || quorum === null) return;
     if (error === null) quorum.ack(this.context.selfId);
     else quorum.fail(this.context.selfId);
     this.checkWrites();
+  }
+
+  /** A replica will not take the write now: count it failed and keep a hint for it. */
+  private failReplica(index: number, replica: string): void {
+    const quorum = this.writes[index] as WriteQuorum;
+    const record = this.records[index];
+    quorum.fail(replica);
+    if (record === undefined || record === null) return;
+    const token: HintToken = { index, replica };
+    this.context.hint(replica, this.plans[index] as KeyPlan, record, this, token);
   }
 
   private readKey(plan: KeyPlan, index: number): void {
@@ -173,7 +206,7 @@ export class DistributedOperation implements DurabilityListener {
       const plan = this.plans[index] as KeyPlan;
       const record = this.context.recordFor(plan, change, this.reads[index]?.newest ?? null,
         nowMs);
-      this.writes[index] = new WriteQuorum(plan.replicas, plan.writeRequired);
+      this.writes[index] = new WriteQuorum(plan.replicas, plan.writeRequired, plan.sloppy);
       this.writeKey(plan, index, record);
     });
     this.checkWrites();
@@ -181,16 +214,19 @@ export class DistributedOperation implements DurabilityListener {
 
   private writeKey(plan: KeyPlan, index: number, record: StoredRecord): void {
     const quorum = this.writes[index] as WriteQuorum;
+    this.records[index] = record;
     for (const replica of plan.replicas) {
       if (replica === this.context.selfId) {
         this.context.writeLocal(plan, record, this, index);
       } else if (this.context.isDown(replica)) {
-        quorum.fail(replica);
+        this.failReplica(index, replica);
       } else {
         this.context.sendToPeer(replica, ['PEER.PUT', String(plan.db), plan.key, record.bytes],
           (error) => {
+            // Already settled by the timeout (which hinted it): nothing more to do.
+            if (!quorum.pendingReplicas().includes(replica)) return;
             if (error === null) quorum.ack(replica);
-            else quorum.fail(replica);
+            else this.failReplica(index, replica);
             this.checkWrites();
           });
       }
@@ -224,6 +260,7 @@ export class DistributedOperation implements DurabilityListener {
     this.phase = 'done';
     this.operation.reply(this.writer());
     this.target.fill(this.slot);
+    this.context.replied(this);
     this.maybeEnd();
   }
 
@@ -231,6 +268,7 @@ export class DistributedOperation implements DurabilityListener {
     this.phase = 'done';
     this.writer().error(message);
     this.target.fill(this.slot);
+    this.context.replied(this);
     this.maybeEnd();
   }
 
@@ -270,6 +308,11 @@ export class DistributedOperation implements DurabilityListener {
     if (this.phase !== 'done') this.phase = 'done';
     this.context.finished(this);
   }
+}
+
+interface HintToken {
+  index: number;
+  replica: string;
 }
 
 const NO_LISTENER: DurabilityListener = { durable: () => undefined };

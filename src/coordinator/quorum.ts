@@ -50,8 +50,41 @@ abstract class Quorum {
 }
 
 export class WriteQuorum extends Quorum {
+  /** Failed replicas whose write is kept as a durable hint (sloppy quorum counts them). */
+  private readonly hinted = new Set<string>();
+
+  constructor(replicas: readonly string[], required: number, private readonly sloppy = false) {
+    super(replicas, required);
+  }
+
   ack(replica: string): void {
     this.accept(replica);
+  }
+
+  /** The write for a failed replica is durable as a hint on this coordinator. */
+  hint(replica: string): void {
+    if (this.replicas.includes(replica) && !this.answered.has(replica)) this.hinted.add(replica);
+  }
+
+  /**
+   * Strict: only replicas count. Sloppy: hints stand in for failed replicas, as long as at
+   * least one replica really acknowledged (a write is never only in hints); until the
+   * hints of failed replicas are durable the outcome stays pending (the request timeout
+   * bounds the wait).
+   */
+  override get outcome(): QuorumOutcome {
+    const strict = super.outcome;
+    if (!this.sloppy || strict === 'met') return strict;
+    const answered = this.answered.size;
+    if (answered >= 1 && answered + this.hinted.size >= this.required) return 'met';
+    if (this.complete && answered === 0) return 'impossible';
+    return 'pending';
+  }
+
+  /** Replicas that neither answered nor failed yet. */
+  pendingReplicas(): string[] {
+    return this.replicas.filter((replica) => !this.answered.has(replica) &&
+      !this.failed.has(replica));
   }
 }
 

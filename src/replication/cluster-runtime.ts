@@ -36,6 +36,7 @@ export class ClusterRuntime implements ClusterView {
   /** Links to contact addresses (seeds, CLUSTER MEET) whose member id is not known yet. */
   private readonly contactLinks = new Map<string, PeerClient>();
   private currentRing: Ring;
+  private readonly ringListeners: Array<(previous: Ring, next: Ring) => void> = [];
   private ringVersion = -1;
   private timer: NodeJS.Timeout | null = null;
 
@@ -49,13 +50,17 @@ export class ClusterRuntime implements ClusterView {
     return this.options.self.id;
   }
 
+  get gossipIntervalMs(): number {
+    return this.options.gossipIntervalMs;
+  }
+
   ring(): Ring {
     if (this.membership.ringVersion !== this.ringVersion) this.currentRing = this.buildRing();
     return this.currentRing;
   }
 
   isDown(id: string): boolean {
-    return this.membership.liveness(id, this.options.clock.nowMs()) === 'down';
+    return this.membership.liveness(id, this.options.clock.monotonicMs()) === 'down';
   }
 
   peer(id: string): PeerClient | null {
@@ -105,6 +110,7 @@ export class ClusterRuntime implements ClusterView {
       this.peers.get(id)?.close();
       this.peers.delete(id);
       this.options.logger.info({ node: id }, 'node forgotten');
+      this.ring();
     }
     return forgotten;
   }
@@ -113,7 +119,7 @@ export class ClusterRuntime implements ClusterView {
     const monotonicMs = this.options.clock.monotonicMs();
     for (const client of this.peers.values()) client.checkStalled(monotonicMs);
     for (const client of this.contactLinks.values()) client.checkStalled(monotonicMs);
-    const target = this.membership.tick(this.options.clock.nowMs());
+    const target = this.membership.tick(this.options.clock.monotonicMs());
     if (target === null) return;
     if (target.id === null) {
       this.gossipWithContact(target.address);
@@ -153,10 +159,12 @@ export class ClusterRuntime implements ClusterView {
       this.options.logger.warn('malformed gossip message ignored');
       return;
     }
-    const changes = this.membership.receive(message, this.options.clock.nowMs());
+    const changes = this.membership.receive(message, this.options.clock.monotonicMs());
     for (const change of changes) {
       this.options.logger.info({ node: change.id, change: change.change }, 'membership changed');
     }
+    // Rebuild the ring now (not at the next request) so slot streaming starts at once.
+    this.ring();
   }
 
   private buildRing(): Ring {
@@ -164,7 +172,31 @@ export class ClusterRuntime implements ClusterView {
     const ring = new Ring(this.membership.ringMembers(), this.options.replicationFactor);
     this.options.logger.info({ members: ring.members.length, replicas: ring.effectiveReplicas },
       'ring rebuilt');
+    const previous = this.currentRing as Ring | undefined;
+    if (previous !== undefined) {
+      for (const listener of this.ringListeners) listener(previous, ring);
+    }
     return ring;
+  }
+
+  /** Called with the old and the new ring whenever membership changes the ring. */
+  onRingChange(listener: (previous: Ring, next: Ring) => void): void {
+    this.ringListeners.push(listener);
+  }
+
+  /** A promise-returning call to a member's peer port (repair, streaming, hints). */
+  call(id: string): ((args: Array<Buffer | string>) => Promise<unknown>) | null {
+    const client = this.peer(id);
+    if (client === null) return null;
+    return (args) => new Promise((resolve, reject) => {
+      client.send(args, (error, reply) => (error === null ? resolve(reply) : reject(error)));
+    });
+  }
+
+  /** CLUSTER LEAVE: stop holding data; the ring without this node takes over its slots. */
+  leave(): void {
+    this.membership.setStatus('leaving');
+    this.ring();
   }
 }
 

@@ -14,6 +14,7 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { LocalStore } from '../storage/local-store.js';
 import { StoredRecord, recordProblem } from '../storage/record.js';
 import type { PeerHandler, PeerSession } from '../transport/peer-listener.js';
+import type { Version } from '../versioning/version.js';
 import { applyReplicaWrite } from './replica.js';
 
 export interface PeerCommandDependencies {
@@ -22,6 +23,8 @@ export interface PeerCommandDependencies {
   gossip(message: GossipMessage, fromPeer: string): GossipMessage;
   /** Counts writes refused because their record was corrupt. */
   onCorruptRecord(peer: string): void;
+  /** Moves this node's clock past a version it stores (hybrid logical clock). */
+  observe(version: Version): void;
 }
 
 function parseDb(arg: Buffer | undefined, out: ReplyWriter): number | null {
@@ -59,8 +62,9 @@ export function peerCommands(dependencies: PeerCommandDependencies): Map<string,
       return out.error(`ERR invalid record: ${problem}`);
     }
     // Copy: the argument is a slice of the socket chunk and the store keeps the record.
-    const stored = applyReplicaWrite(store, db, keySlot(key), Buffer.from(key),
-      new StoredRecord(Buffer.from(bytes)));
+    const record = new StoredRecord(Buffer.from(bytes));
+    dependencies.observe(record.version);
+    const stored = applyReplicaWrite(store, db, keySlot(key), Buffer.from(key), record);
     out.integer(stored ? 1 : 0);
     if (stored) store.whenDurable(session, session.hold());
   });

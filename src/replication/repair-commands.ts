@@ -22,6 +22,7 @@ import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { LocalStore } from '../storage/local-store.js';
 import { StoredRecord, recordProblem } from '../storage/record.js';
 import type { PeerHandler } from '../transport/peer-listener.js';
+import type { Version } from '../versioning/version.js';
 import { applyStoredWrite } from './replica.js';
 
 /** Records a PEER.SLOTKEYS reply may carry at most. */
@@ -37,6 +38,8 @@ export interface RepairCommandDependencies {
   nowMs(): number;
   /** Counts records received this way (INFO). */
   onStored(bytes: number): void;
+  /** Moves this node's clock past a version it stores (hybrid logical clock). */
+  observe(version: Version): void;
 }
 
 function uint32Bytes(values: Uint32Array): Buffer {
@@ -117,8 +120,9 @@ function putStored(dependencies: RepairCommandDependencies,
     return out.error(`ERR invalid record: ${problem ?? 'stored key too short'}`);
   }
   // Copies: arguments are slices of the socket chunk and the store keeps what it is given.
-  const applied = applyStoredWrite(dependencies.store, Buffer.from(stored),
-    new StoredRecord(Buffer.from(bytes)));
+  const record = new StoredRecord(Buffer.from(bytes));
+  dependencies.observe(record.version);
+  const applied = applyStoredWrite(dependencies.store, Buffer.from(stored), record);
   out.integer(applied ? 1 : 0);
   if (applied) {
     dependencies.onStored(bytes.length);

@@ -9,6 +9,8 @@ import type { Clock } from '../runtime/clock.js';
 
 /** Longest wait for in-flight replies before closing clients anyway. */
 const DRAIN_WAIT_MS = 10_000;
+/** The whole shutdown (drain, flush, close) must finish within this, or the node exits 1. */
+const SHUTDOWN_BOUND_MS = 30_000;
 const DRAIN_POLL_MS = 5;
 
 export interface LifecycleParts {
@@ -58,6 +60,14 @@ export class Lifecycle implements PersistenceService {
   shutdown(reason: string): void {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    // A stuck close (a disk that stopped answering) must not keep the process up forever:
+    // exit non-zero so a supervisor restarts the node and the commit log replays.
+    const bound = setTimeout(() => {
+      this.parts.logger.fatal({ ms: SHUTDOWN_BOUND_MS }, 'shutdown took too long; exiting');
+      this.parts.flushLogs();
+      this.parts.exit(1);
+    }, SHUTDOWN_BOUND_MS);
+    bound.unref();
     this.run(reason).catch((error: unknown) => {
       this.parts.logger.fatal({ err: error }, 'shutdown failed');
       this.parts.flushLogs();

@@ -19,13 +19,21 @@ export function nodeTagOf(nodeId: string): number {
   return Number.parseInt(nodeId.slice(0, 8), 16) >>> 0;
 }
 
-export function loadNodeIdentity(meta: StorageTable): NodeIdentity {
+/**
+ * The id kept in `meta`; on an empty directory, `configured` (cluster-node-id: a node whose
+ * disk was replaced comes back as the member it was) or a new random id.
+ */
+export function loadNodeIdentity(meta: StorageTable, configured = ''): NodeIdentity {
   const stored = meta.get(NODE_ID_KEY);
   if (stored !== undefined) {
     const nodeId = stored.toString('latin1');
+    if (configured !== '' && configured !== nodeId) {
+      throw new Error(`the data directory belongs to node ${nodeId}, ` +
+        `not to cluster-node-id ${configured}`);
+    }
     return { nodeId, nodeTag: nodeTagOf(nodeId), fresh: false };
   }
-  const nodeId = randomBytes(20).toString('hex');
+  const nodeId = configured !== '' ? configured : randomBytes(20).toString('hex');
   meta.put(NODE_ID_KEY, Buffer.from(nodeId, 'latin1'));
   return { nodeId, nodeTag: nodeTagOf(nodeId), fresh: true };
 }

@@ -171,8 +171,8 @@ describe('COMMAND against redis-server 7.0.15', { skip }, () => {
   test('we implement the commands we expect Redis to know', () => {
     const ringOnly = ourNames.filter((name) => !sharedSet.has(name)).sort();
     // Redis 7.2 additions that 7.0.15 lacks, and RingKV's own commands.
-    assert.deepEqual(ringOnly, ['client|no-touch', 'client|setinfo', 'cluster|preflist',
-      'cluster|ring', 'consistency']);
+    assert.deepEqual(ringOnly, ['client|no-touch', 'client|setinfo', 'cluster|leave',
+      'cluster|preflist', 'cluster|repair', 'cluster|ring', 'consistency']);
   });
 
   for (const protocol of PROTOCOLS) {

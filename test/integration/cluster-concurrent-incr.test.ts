@@ -78,11 +78,7 @@ test('two clients INCR one key through different coordinators at QUORUM', async 
   }
 });
 
-test('pipelined INCRs on one connection are all counted', {
-  todo: 'KNOWN BUG: the coordinator runs concurrent read-modify-write operations on one key ' +
-    'in parallel (no per-key ordering in src/coordinator/coordinator.ts), so 100 pipelined ' +
-    'INCRs of one key through one node all read the same value: the counter ends near 1',
-}, async () => {
+test('pipelined INCRs on one connection are all counted', async () => {
   const client = await connectIoredis(cluster.node(0).port);
   try {
     const replies = await Promise.all(Array.from({ length: 100 }, () =>

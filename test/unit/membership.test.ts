@@ -93,13 +93,19 @@ test('merge: ring-relevant changes are reported and bump ringVersion, heartbeats
   assert.deepEqual(view.receive(gossip(state(B, { heartbeat: 3, tokens: 256, rack: 'r' })),
     3000), [{ id: B, change: 'updated' }]);
   assert.equal(view.ringVersion, version + 2);
-  // Address and status changes other than removal do not move data.
-  const moved = state(B, { heartbeat: 4, tokens: 256, rack: 'r', status: 'leaving',
+  // An address change does not move data.
+  const moved = state(B, { heartbeat: 4, tokens: 256, rack: 'r',
     address: { host: '10.9.9.9', port: 7000, busPort: 17000 } });
   assert.deepEqual(view.receive(gossip(moved), 4000), []);
   assert.equal(view.member(B)?.address.host, '10.9.9.9');
-  assert.equal(view.member(B)?.status, 'leaving');
   assert.equal(view.ringVersion, version + 2);
+  // Leaving does (CLUSTER LEAVE): the member drops out of the ring but stays known.
+  const leaving = state(B, { heartbeat: 5, tokens: 256, rack: 'r', status: 'leaving',
+    address: { host: '10.9.9.9', port: 7000, busPort: 17000 } });
+  assert.deepEqual(view.receive(gossip(leaving), 5000), [{ id: B, change: 'updated' }]);
+  assert.equal(view.member(B)?.status, 'leaving');
+  assert.equal(view.ringVersion, version + 3);
+  assert.equal(view.ringMembers().some((member) => member.id === B), false);
 });
 
 test('removal wins a tie, and a removed member is not resurrected by older news', () => {
