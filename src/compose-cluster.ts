@@ -164,7 +164,7 @@ export function createFailureHandling(runtime: ClusterRuntime, hintsTable: Stora
   const repairLogger = logger.child({ component: 'repair' });
   const scheduler = new AntiEntropyScheduler(repairer, runtime, shared,
     () => config.integer('anti-entropy-interval'), clock, repairLogger);
-  const streaming = new Streaming(repairer, runtime, repairLogger);
+  const streaming = new Streaming(repairer, runtime, repairLogger, () => scheduler.repairNow());
   const delivery = new HintDelivery(hints, runtime, clock, logger.child({ component: 'hints' }),
     HINT_DELIVERY_INTERVAL_MS);
   runtime.onRingChange((previous, next) => streaming.ringChanged(previous, next));
@@ -181,6 +181,7 @@ export function failureHandlingInfo(parts: FailureHandling): Array<[string, stri
     ['hints_delivered', hints.stats.delivered],
     ['hints_refused', hints.stats.refused],
     ['hints_expired', hints.stats.expired],
+    ['hints_corrupt', hints.stats.corrupt],
     ['anti_entropy_passes', scheduler.status.passes],
     ['anti_entropy_running', scheduler.status.running ? 1 : 0],
     ['anti_entropy_current_peer', scheduler.status.currentPeer],
@@ -192,6 +193,7 @@ export function failureHandlingInfo(parts: FailureHandling): Array<[string, stri
     ['repair_keys_pulled', repairer.stats.keysPulled],
     ['repair_keys_pushed', repairer.stats.keysPushed],
     ['repair_bytes_moved', repairer.stats.bytesMoved],
+    ['repair_summary_bytes', repairer.stats.summaryBytes],
     ['repair_bytes_received', parts.receivedBytes],
     ['repair_failures', repairer.stats.failures],
     ['streaming_state', streaming.progress.state],

@@ -205,7 +205,8 @@ export function clusterMeetCommand(client: Client, args: Buffer[], out: ReplyWri
   const busPort = args.length > 4 ? parseSafeInteger(args[4] as Buffer) : (port ?? 0) + 10000;
   if (port === null || busPort === null || port < 1 || port > 65535 || busPort < 1 ||
       busPort > 65535) {
-    out.error(`ERR Invalid node address specified: ${host}:${(args[3] as Buffer).toString('latin1')}`);
+    const portText = (args[3] as Buffer).toString('latin1');
+    out.error(`ERR Invalid node address specified: ${host}:${portText}`);
     return;
   }
   cluster.meet({ host, port, busPort });

@@ -108,12 +108,12 @@ export class DistributedOperation implements DurabilityListener {
     this.end();
   }
 
-  /** Durability of the local replica's write (token = key index). */
   /** Durability of the local replica's write (token = key index) or of a hint. */
   durable(token: unknown, error: Error | null): void {
     if (typeof token === 'object' && token !== null) {
       const { index, replica } = token as HintToken;
       if (error === null) this.writes[index]?.hint(replica);
+      else this.writes[index]?.unhintable(replica);
       this.checkWrites();
       return;
     }
@@ -131,7 +131,9 @@ export class DistributedOperation implements DurabilityListener {
     quorum.fail(replica);
     if (record === undefined || record === null) return;
     const token: HintToken = { index, replica };
-    this.context.hint(replica, this.plans[index] as KeyPlan, record, this, token);
+    if (!this.context.hint(replica, this.plans[index] as KeyPlan, record, this, token)) {
+      quorum.unhintable(replica);
+    }
   }
 
   private readKey(plan: KeyPlan, index: number): void {
@@ -245,7 +247,9 @@ export class DistributedOperation implements DurabilityListener {
       const outcome = quorum.outcome;
       // As for reads: name the acknowledgements once every live replica has answered.
       if (outcome === 'impossible' && !quorum.complete) continue;
-      if (outcome === 'impossible') {
+      // At the timeout every operation replies: a sloppy quorum still waiting for a hint
+      // to become durable has not been met (it used to stay unanswered, its keys locked).
+      if (outcome === 'impossible' || (timedOut && outcome === 'pending')) {
         this.fail(`NOREPLICAS write quorum not reached${timedOut ? ' (timed out)' : ''}: ` +
           `${quorum.successes} of ${quorum.required} required replicas acknowledged ` +
           `(replication factor ${this.context.replicationFactor})`);

@@ -36,6 +36,8 @@ export interface HintStats {
   delivered: number;
   refused: number;
   expired: number;
+  /** Hints that could not be decoded (dropped; anti-entropy repairs what they held). */
+  corrupt: number;
 }
 
 const ID_BYTES = 20;
@@ -60,7 +62,8 @@ function afterLastOf(target: string): Buffer {
 }
 
 export class HintStore {
-  readonly stats: HintStats = { stored: 0, delivered: 0, refused: 0, expired: 0 };
+  readonly stats: HintStats = { stored: 0, delivered: 0, refused: 0, expired: 0,
+    corrupt: 0 };
   private readonly perTarget = new Map<string, number>();
   private bytes = 0;
   private nextSequence = 1;
@@ -134,7 +137,7 @@ export class HintStore {
     for (const [key, value] of entries) {
       const hint = decodeHint(key, value);
       if (hint === null || nowMs - hint.createdMs > this.limits.ttlMs) {
-        this.remove(key, value.length, hint === null ? 'refused' : 'expired');
+        this.remove(key, value.length, hint === null ? 'corrupt' : 'expired');
         continue;
       }
       hints.push(hint);
@@ -148,7 +151,7 @@ export class HintStore {
       'delivered');
   }
 
-  private remove(key: Buffer, valueBytes: number, why: 'delivered' | 'expired' | 'refused'):
+  private remove(key: Buffer, valueBytes: number, why: 'delivered' | 'expired' | 'corrupt'):
       void {
     const target = key.subarray(0, ID_BYTES).toString('hex');
     this.table.remove(key);
@@ -158,6 +161,7 @@ export class HintStore {
     this.bytes = Math.max(0, this.bytes - key.length - valueBytes);
     if (why === 'delivered') this.stats.delivered++;
     else if (why === 'expired') this.stats.expired++;
+    else this.stats.corrupt++;
   }
 }
 

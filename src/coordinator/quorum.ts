@@ -52,6 +52,8 @@ abstract class Quorum {
 export class WriteQuorum extends Quorum {
   /** Failed replicas whose write is kept as a durable hint (sloppy quorum counts them). */
   private readonly hinted = new Set<string>();
+  /** Failed replicas whose hint was refused (a bound, hints off) or did not become durable. */
+  private readonly unhinted = new Set<string>();
 
   constructor(replicas: readonly string[], required: number, private readonly sloppy = false) {
     super(replicas, required);
@@ -66,11 +68,19 @@ export class WriteQuorum extends Quorum {
     if (this.replicas.includes(replica) && !this.answered.has(replica)) this.hinted.add(replica);
   }
 
+  /** The hint for a failed replica was refused or failed: it can never stand in. */
+  unhintable(replica: string): void {
+    if (this.replicas.includes(replica) && !this.answered.has(replica)) {
+      this.unhinted.add(replica);
+    }
+  }
+
   /**
    * Strict: only replicas count. Sloppy: hints stand in for failed replicas, as long as at
    * least one replica really acknowledged (a write is never only in hints); until the
    * hints of failed replicas are durable the outcome stays pending (the request timeout
-   * bounds the wait).
+   * bounds the wait). Replicas whose hint was refused count for nothing: without that, a
+   * refused hint left the outcome pending for good (no reply, the key locked forever).
    */
   override get outcome(): QuorumOutcome {
     const strict = super.outcome;
@@ -78,6 +88,7 @@ export class WriteQuorum extends Quorum {
     const answered = this.answered.size;
     if (answered >= 1 && answered + this.hinted.size >= this.required) return 'met';
     if (this.complete && answered === 0) return 'impossible';
+    if (this.replicas.length - this.unhinted.size < this.required) return 'impossible';
     return 'pending';
   }
 

@@ -17,6 +17,13 @@ import type { Clock } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import { PeerClient, type PeerClientOptions } from '../transport/peer-client.js';
 
+/**
+ * Gossip rounds, after a new node first sees other members, during which it still takes
+ * every slot it holds for gained (its first gossip replies may name the members a few at a
+ * time; each partial ring it saw meanwhile held no data).
+ */
+const BOOTSTRAP_ROUNDS = 5;
+
 export interface ClusterRuntimeOptions {
   self: MemberState;
   seeds: MemberAddress[];
@@ -39,8 +46,17 @@ export class ClusterRuntime implements ClusterView {
   private readonly ringListeners: Array<(previous: Ring, next: Ring) => void> = [];
   private ringVersion = -1;
   private timer: NodeJS.Timeout | null = null;
+  /**
+   * Joining an existing cluster (see `previousHolders`): undecided until the ring first
+   * has other members, then bootstrapping for a few rounds, or done.
+   */
+  private bootstrap: 'undecided' | 'bootstrapping' | 'done' = 'undecided';
+  private bootstrapRoundsLeft = BOOTSTRAP_ROUNDS;
+  /** Started with incarnation 1: the first start on this data directory. */
+  private readonly firstStart: boolean;
 
   constructor(private readonly options: ClusterRuntimeOptions) {
+    this.firstStart = options.self.incarnation === 1;
     this.membership = new Membership(options.self, options.membership, options.random);
     for (const seed of options.seeds) this.membership.addContact(seed);
     this.currentRing = this.buildRing();
@@ -116,6 +132,9 @@ export class ClusterRuntime implements ClusterView {
   }
 
   private gossipRound(): void {
+    if (this.bootstrap === 'bootstrapping' && --this.bootstrapRoundsLeft <= 0) {
+      this.bootstrap = 'done';
+    }
     const monotonicMs = this.options.clock.monotonicMs();
     for (const client of this.peers.values()) client.checkStalled(monotonicMs);
     for (const client of this.contactLinks.values()) client.checkStalled(monotonicMs);
@@ -174,9 +193,44 @@ export class ClusterRuntime implements ClusterView {
       'ring rebuilt');
     const previous = this.currentRing as Ring | undefined;
     if (previous !== undefined) {
-      for (const listener of this.ringListeners) listener(previous, ring);
+      const holders = this.previousHolders(previous, ring);
+      for (const listener of this.ringListeners) listener(holders, ring);
     }
     return ring;
+  }
+
+  /**
+   * The ring that held the data before `next`. Normally the previous ring; but a node
+   * joining an existing cluster starts with a ring of itself alone, in which it "held"
+   * every slot, so nothing would look gained and it would never pull its share. A node
+   * bootstraps (cf. Cassandra's auto_bootstrap, which seeds skip) when it first meets other
+   * members on its first start (incarnation 1, an empty data directory) and is not one of
+   * its own seeds: for it, the data was held by the ring of the others. Nodes forming a
+   * cluster from a common seed list, and restarted nodes, keep their previous ring (for a
+   * restart, hints and anti-entropy bring back what it missed).
+   */
+  private previousHolders(previous: Ring, next: Ring): Ring {
+    if (this.bootstrap === 'undecided') {
+      const solo = previous.members.length === 1 &&
+        (previous.members[0] as { id: string }).id === this.selfId;
+      if (!solo || next.members.length < 2) return previous;
+      this.bootstrap = this.firstStart && !this.isOwnSeed()
+        ? 'bootstrapping' : 'done';
+      if (this.bootstrap === 'bootstrapping') {
+        this.options.logger.info('joining an existing cluster: pulling every slot held');
+      }
+    }
+    if (this.bootstrap !== 'bootstrapping') return previous;
+    return new Ring(next.members.filter((member) => member.id !== this.selfId),
+      this.options.replicationFactor);
+  }
+
+  /** Whether the seed list names this node (its announced address; loopback is loopback). */
+  private isOwnSeed(): boolean {
+    const address = this.options.self.address;
+    return this.options.seeds.some((seed) => seed.port === address.port &&
+      seed.busPort === address.busPort &&
+      (seed.host === address.host || (isLoopback(seed.host) && isLoopback(address.host))));
   }
 
   /** Called with the old and the new ring whenever membership changes the ring. */
@@ -198,6 +252,10 @@ export class ClusterRuntime implements ClusterView {
     this.membership.setStatus('leaving');
     this.ring();
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** Structural check of a gossip message before it touches membership state. */

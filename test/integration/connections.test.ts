@@ -320,7 +320,8 @@ describe('maxclients 2', () => {
     assert.match(await later.call('INFO', 'stats'), /rejected_connections:[1-9]/);
   });
 
-  test('a refused client that had sent a command does not keep the node from stopping', async () => {
+  test('a refused client that had sent a command does not keep the node from stopping',
+    async () => {
     const own = await startNode({ args: ['--maxclients', '2'] });
     try {
       const first = await RespClient.connect(own.port);

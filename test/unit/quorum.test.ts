@@ -231,3 +231,38 @@ test('the newest record does not depend on the order answers arrive in', () => {
       assert.deepEqual(forward.staleReplicas().sort(), backward.staleReplicas().sort());
     }), { seed: 3 });
 });
+
+test('sloppy write quorum: durable hints stand in, refused hints make it impossible', () => {
+  const replicas = ['a', 'b', 'c'];
+  const hinted = new WriteQuorum(replicas, 3, true);
+  hinted.ack('a');
+  hinted.fail('b');
+  hinted.fail('c');
+  assert.equal(hinted.outcome, 'pending', 'waiting for the hints to be durable');
+  hinted.hint('b');
+  hinted.hint('c');
+  assert.equal(hinted.outcome, 'met');
+
+  const refused = new WriteQuorum(replicas, 3, true);
+  refused.ack('a');
+  refused.fail('b');
+  refused.hint('b');
+  refused.fail('c');
+  refused.unhintable('c');
+  assert.equal(refused.outcome, 'impossible', 'a refused hint cannot stand in');
+
+  const onlyHints = new WriteQuorum(replicas, 2, true);
+  for (const replica of replicas) {
+    onlyHints.fail(replica);
+    onlyHints.hint(replica);
+  }
+  assert.equal(onlyHints.outcome, 'impossible', 'a write is never only in hints');
+
+  const strict = new WriteQuorum(replicas, 2, false);
+  strict.ack('a');
+  strict.fail('b');
+  strict.hint('b');
+  strict.fail('c');
+  strict.hint('c');
+  assert.equal(strict.outcome, 'impossible', 'strict quorum ignores hints');
+});
