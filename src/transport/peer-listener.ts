@@ -84,7 +84,15 @@ class PeerConnection implements PeerSession {
     this.decoder = new RequestDecoder({ bulkBytesMax: options.bulkBytesMax });
     this.decoder.authRequired = true;
     this.queue = new ReplyQueue((chunks) => {
-      if (!this.closed) for (const chunk of chunks) socket.write(chunk);
+      if (this.closed) return;
+      // One writev for the replies of a turn, not one write(2) per chunk.
+      if (chunks.length === 1) {
+        socket.write(chunks[0] as Buffer);
+        return;
+      }
+      socket.cork();
+      for (const chunk of chunks) socket.write(chunk);
+      socket.uncork();
     }, () => undefined);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.onPeerClosed());
