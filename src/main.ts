@@ -295,7 +295,15 @@ async function main(): Promise<void> {
   background.push(startBackgroundCycle(config, store, listener, clock, logger,
     runtime === null ? null : tombstoneGraceMs));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => lifecycle.shutdown(signal));
+    process.on(signal, () => {
+      // leave-on-shutdown: hand the slots off first (CLUSTER LEAVE stops the node when
+      // done); a second signal while leaving stops it at once.
+      if (config.flag('leave-on-shutdown') && context.cluster?.leave() === true) {
+        logger.info({ signal }, 'leaving the cluster before stopping');
+        return;
+      }
+      lifecycle.shutdown(signal);
+    });
   }
 }
 

@@ -126,6 +126,8 @@ export const DIRECTIVES: readonly Directive[] = [
   { name: 'cluster-name', kind: 'string', defaultValue: 'ringkv', mutable: false,
     check: (value) => (/^[\x21-\x7e]{1,64}$/.test(value) ? null : 'invalid cluster name'),
     help: 'Cluster identity; a node of another cluster is refused on the peer port.' },
+  { name: 'leave-on-shutdown', kind: 'bool', defaultValue: 'no', mutable: true,
+    help: 'On SIGTERM, hand this node\'s slots off and leave the ring before stopping.' },
   { name: 'cluster-node-id', kind: 'string', defaultValue: '', mutable: false,
     check: (value) => (value === '' || /^[0-9a-f]{40}$/.test(value) ? null
       : 'cluster-node-id must be 40 lowercase hex characters'),

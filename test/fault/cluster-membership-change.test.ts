@@ -282,20 +282,27 @@ test('a joining node pulls every slot it gains, under a write load', async (t) =
   });
 });
 
-test('CLUSTER LEAVE hands every slot to its new replicas, then exits with code 0', async (t) => {
+/** CLUSTER LEAVE, or SIGTERM with leave-on-shutdown yes: the same hand-off, then exit 0. */
+async function leaveScenario(t: TestContext, how: 'command' | 'signal'): Promise<void> {
   await withCluster(t, 4, async (cluster) => {
     const leaver = cluster.node(3);
     const remaining = cluster.nodes.slice(0, 3);
     const written = await writeKeys(cluster.node(0), 'leave', KEY_COUNT);
     const before = await streamingStatus(leaver);
+    if (how === 'signal') {
+      assert.equal(await leaver.call('CONFIG', 'SET', 'leave-on-shutdown', 'yes'), 'OK');
+    }
     const leftAtMs = Date.now();
-    assert.equal(await leaver.call('CLUSTER', 'LEAVE'), 'OK');
+    if (how === 'command') assert.equal(await leaver.call('CLUSTER', 'LEAVE'), 'OK');
+    else leaver.server?.signal('SIGTERM');
     let last = before;
     if (leaver.alive) {
-      const again = await leaver.call('CLUSTER', 'LEAVE').catch((error: Error) => error);
-      assert.ok(again instanceof Error, 'a second CLUSTER LEAVE is refused');
-      // It gossips its departure for 5 rounds after the hand-off, so it still answers.
-      assert.match(again.message, /^ERR .*already leaving/, 'a second CLUSTER LEAVE');
+      if (how === 'command') {
+        const again = await leaver.call('CLUSTER', 'LEAVE').catch((error: Error) => error);
+        assert.ok(again instanceof Error, 'a second CLUSTER LEAVE is refused');
+        // It gossips its departure for 5 rounds after the hand-off, so it still answers.
+        assert.match(again.message, /^ERR .*already leaving/, 'a second CLUSTER LEAVE');
+      }
       // Progress while it hands off, until it stops answering.
       for (;;) {
         try {
@@ -329,7 +336,13 @@ test('CLUSTER LEAVE hands every slot to its new replicas, then exits with code 0
     t.diagnostic(`replicas checked node-locally: ${[...checked.values()].join(', ')} keys`);
     await checkReadsThrough(remaining, written, 'ALL');
   });
-});
+}
+
+test('CLUSTER LEAVE hands every slot to its new replicas, then exits with code 0',
+  async (t) => leaveScenario(t, 'command'));
+
+test('SIGTERM with leave-on-shutdown yes hands the slots off before exiting 0',
+  async (t) => leaveScenario(t, 'signal'));
 
 test('CLUSTER FORGET of a dead node rebuilds its copies from the survivors', async (t) => {
   await withCluster(t, 4, async (cluster) => {
