@@ -20,12 +20,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { parseInfo } from '../helpers/clients.js';
 import {
-  Cluster, CLUSTER_SECRET, ClusterNode, decodeReply, expectString, GOSSIP_INTERVAL_MS,
-  PortTakenError, startCluster, type Reply,
+  CLUSTER_SECRET, decodeReply, expectString, startCluster, type Cluster, type ClusterNode,
+  type Reply,
 } from '../helpers/cluster.js';
 import { readAll } from '../helpers/cluster-workload.js';
 import { freePort } from '../helpers/ports.js';
-import { MAIN_SCRIPT, temporaryDirectory } from '../helpers/processes.js';
+import { MAIN_SCRIPT } from '../helpers/processes.js';
 import { RespClient } from '../helpers/resp-client.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -353,37 +353,6 @@ function nodeId(): string {
   return randomBytes(20).toString('hex');
 }
 
-/**
- * Like startCluster, with one explicit --cluster-node-id per node (startCluster gives every
- * node the same arguments).
- */
-async function startClusterWithIds(ids: readonly string[], args: readonly string[]):
-    Promise<Cluster> {
-  for (let attempt = 1; ; attempt++) {
-    const ports: number[] = [];
-    for (let index = 0; index < ids.length; index++) ports.push(await freePort());
-    const seeds = ports.map((port) => `127.0.0.1:${port}`).join(',');
-    const nodes = ports.map((port, index) => new ClusterNode(index, '127.0.0.1', port,
-      temporaryDirectory('ringkv-cluster'), ['--cluster-seeds', seeds,
-        '--cluster-secret', CLUSTER_SECRET, '--cluster-gossip-interval',
-        String(GOSSIP_INTERVAL_MS), ...args, '--cluster-node-id', ids[index] as string], []));
-    const cluster = new Cluster(nodes, { nodes: ids.length, gossipIntervalMs: GOSSIP_INTERVAL_MS,
-      secret: CLUSTER_SECRET, args });
-    const startedMs = Date.now();
-    try {
-      const started = await Promise.allSettled(nodes.map((node) => node.start()));
-      const failure = started.find((result) => result.status === 'rejected');
-      if (failure !== undefined) throw (failure as PromiseRejectedResult).reason;
-      await cluster.waitConverged();
-      cluster.formedInMs = Date.now() - startedMs;
-      return cluster;
-    } catch (error) {
-      await cluster.stop();
-      if (!(error instanceof PortTakenError) || attempt === 3) throw error;
-    }
-  }
-}
-
 /** Runs main.js to its exit (it is expected to refuse to start); exit code and output. */
 async function runToExit(args: readonly string[]): Promise<{ code: number | null;
     output: string }> {
@@ -409,7 +378,8 @@ async function runToExit(args: readonly string[]): Promise<{ code: number | null
 
 test('a node with a replaced disk rejoins under its id and repairs itself', async (t) => {
   const ids = [nodeId(), nodeId(), nodeId()];
-  await withCluster(t, () => startClusterWithIds(ids, ARGS), async (cluster) => {
+  await withCluster(t, () => startCluster({ nodes: ids.length, args: ARGS,
+    nodeArgs: (index) => ['--cluster-node-id', ids[index] as string] }), async (cluster) => {
     const [a, , c] = [cluster.node(0), cluster.node(1), cluster.node(2)];
     assert.deepEqual(cluster.nodes.map((node) => node.id), ids, 'each node took its id');
     // Every node started on an empty directory under a configured id, which is what a

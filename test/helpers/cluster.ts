@@ -51,6 +51,8 @@ export interface ClusterOptions {
   hosts?: readonly string[];
   /** Per node: a command prefix that runs it (e.g. `ip netns exec <ns>`). */
   launcher?: (index: number) => readonly string[];
+  /** Per node: arguments after the common ones (`--cluster-node-id`, say). */
+  nodeArgs?: (index: number) => readonly string[];
 }
 
 export class ClusterNode {
@@ -325,7 +327,8 @@ async function startClusterOnce(options: ClusterOptions): Promise<Cluster> {
   const seeds = ports.map((port, index) => `${hostOf(index)}:${port}`).join(',');
   const nodes = ports.map((port, index) => new ClusterNode(index, hostOf(index), port,
     temporaryDirectory('ringkv-cluster'),
-    ['--cluster-seeds', seeds, ...commonArgs(settings, hostOf(index))],
+    ['--cluster-seeds', seeds, ...commonArgs(settings, hostOf(index)),
+      ...(options.nodeArgs?.(index) ?? [])],
     options.launcher?.(index) ?? []));
   const cluster = new Cluster(nodes, settings);
   const startedMs = Date.now();
