@@ -18,11 +18,13 @@ import { FaultProxy } from '../helpers/fault-proxy.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
-const REQUEST_TIMEOUT_MS = 1500;
+// Generous margins: a loaded CI machine can stall a process for hundreds of milliseconds,
+// which must not be mistaken for waiting (or not) on the slow replica.
+const REQUEST_TIMEOUT_MS = 3000;
 /** One way; a round trip to C takes twice this. */
-const SLOW_MS = 400;
+const SLOW_MS = 1000;
 /** Beyond the request timeout even one way. */
-const STALLED_MS = 2500;
+const STALLED_MS = 4000;
 const KEYS = 40;
 
 async function hintsField(node: ClusterNode, name: string): Promise<number> {
@@ -69,12 +71,12 @@ test('a slow link to one replica: QUORUM does not wait for it, a stalled one get
       proxy.delayMs = SLOW_MS;
       const slowKeys = Array.from({ length: KEYS }, (_, index) => `slow:${index}`);
       const writes = await timedCalls(quorum, slowKeys.map((key) => ['SET', key, `v-${key}`]));
-      const reads = await timedCalls(all, slowKeys.slice(0, 5).map((key) => ['GET', key]));
+      const reads = await timedCalls(all, slowKeys.slice(0, 3).map((key) => ['GET', key]));
       const slowest = Math.max(...writes);
       t.diagnostic(`QUORUM writes: slowest ${slowest.toFixed(0)} ms; ALL reads: fastest ` +
         `${Math.min(...reads).toFixed(0)} ms (round trip to C ${2 * SLOW_MS} ms)`);
       assert.ok(slowest < 2 * SLOW_MS, 'QUORUM writes do not wait for the slow replica');
-      assert.ok(Math.min(...reads) >= 2 * SLOW_MS - 50, 'ALL reads wait for it');
+      assert.ok(Math.min(...reads) >= 2 * SLOW_MS - 20, 'ALL reads wait for it');
       await waitFor('C to receive every write over the slow link', async () => {
         const values = await readAll(own, slowKeys);
         return slowKeys.every((key) => values.get(key) === `v-${key}`) ? true : undefined;
