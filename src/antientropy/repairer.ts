@@ -131,13 +131,13 @@ export class Repairer {
     const summaries: EntrySummary[] = [];
     let after: Buffer | null = null;
     for (;;) {
-      const entries = this.store.slotEntries(slot, after, SLOT_KEYS_PAGE);
-      for (const [stored, record] of entries) {
+      const page = this.store.slotEntries(slot, after, SLOT_KEYS_PAGE);
+      for (const [stored, record] of page.entries) {
         if (record.tombstone && record.expireAtMs <= nowMs) continue;
         summaries.push({ stored, version: record.version });
       }
-      if (entries.length < SLOT_KEYS_PAGE) return summaries;
-      after = (entries[entries.length - 1] as [Buffer, StoredRecord])[0];
+      if (page.next === null) return summaries;
+      after = page.next;
     }
   }
 

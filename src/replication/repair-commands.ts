@@ -81,13 +81,13 @@ export function repairCommands(dependencies: RepairCommandDependencies):
     }
     const after = (args[2] as Buffer).length === 0 ? null : args[2] as Buffer;
     const nowMs = dependencies.nowMs();
-    const entries = store.slotEntries(slot, after, limit);
+    const page = store.slotEntries(slot, after, limit);
     // Tombstones whose grace period is over are about to be purged: not worth moving.
-    const live = entries.filter(([, record]) => !record.tombstone || record.expireAtMs > nowMs);
+    const live = page.entries.filter(([, record]) =>
+      !record.tombstone || record.expireAtMs > nowMs);
     out.arrayHeader(2);
     // The cursor to continue after, or "" when this page reached the end of the slot.
-    out.bulk(entries.length < limit || limit === 0 ? Buffer.alloc(0)
-      : (entries[entries.length - 1] as [Buffer, StoredRecord])[0]);
+    out.bulk(page.next === null || limit === 0 ? Buffer.alloc(0) : page.next);
     out.bulk(encodeSummaries(live.map(([stored, record]) => ({
       stored, version: record.version }))));
   });

@@ -33,6 +33,11 @@ export interface ScannedKey {
   record: StoredRecord;
 }
 
+export interface SlotPage {
+  entries: Array<[Buffer, StoredRecord]>;
+  next: Buffer | null;
+}
+
 export interface ScanPage {
   keys: ScannedKey[];
   /** Slot to continue from, or SLOTS_COUNT when the scan is complete. */
@@ -293,16 +298,21 @@ export class LocalStore {
 
   /**
    * Records of one slot (every database, tombstones included) in stored-key order after
-   * `after`, at most `limit`, CRC-checked: what anti-entropy and streaming exchange.
+   * `after`, from at most `limit` stored entries, CRC-checked: what anti-entropy and
+   * streaming exchange. `next` is where the following page starts (the last key scanned,
+   * corrupt ones included, so a skipped record cannot end the listing early), or null once
+   * the slot is done.
    */
-  slotEntries(slot: number, after: Buffer | null, limit: number): Array<[Buffer, StoredRecord]> {
+  slotEntries(slot: number, after: Buffer | null, limit: number): SlotPage {
     const start = after === null ? slotStart(slot) : Buffer.concat([after, ZERO_BYTE]);
     const entries: Array<[Buffer, StoredRecord]> = [];
-    for (const [stored, bytes] of this.records.range(start, slotStart(slot + 1), limit)) {
+    const scanned = this.records.range(start, slotStart(slot + 1), limit);
+    for (const [stored, bytes] of scanned) {
       const record = this.verified(stored, bytes);
       if (record !== undefined) entries.push([stored, record]);
     }
-    return entries;
+    const last = scanned[scanned.length - 1];
+    return { entries, next: scanned.length < limit || last === undefined ? null : last[0] };
   }
 
   /** The record under a stored key (a copy), or undefined. */
