@@ -7,7 +7,9 @@
  *   fast replicas answer) while reads at ALL do, and C still receives every write;
  * - with a delay beyond the request timeout, writes at QUORUM still succeed, C's replica
  *   write counts as failed and is kept as a hint; once the link is fast again the hint is
- *   replayed and C's own copy holds the value (anti-entropy off, no read repair involved).
+ *   replayed and C's own copy holds the value (anti-entropy off, no read repair involved);
+ * - cut off (the proxy refuses C's inbound links: a partition without namespaces or root),
+ *   the same: writes go on, C's share is hinted and replayed after healing.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +44,7 @@ async function timedCalls(session: Session, commands: string[][]): Promise<numbe
   return elapsed;
 }
 
-test('a slow link to one replica: QUORUM does not wait for it, a stalled one gets hints',
+test('a slow, stalled or cut link to one replica: QUORUM goes on, C catches up from hints',
   async (t) => {
     const args = ['--request-timeout', String(REQUEST_TIMEOUT_MS),
       '--anti-entropy-interval', '3600000'];
@@ -106,6 +108,22 @@ test('a slow link to one replica: QUORUM does not wait for it, a stalled one get
       const values = await readAll(own, stalledKeys);
       assert.deepEqual(stalledKeys.filter((key) => values.get(key) !== `v-${key}`), [],
         'C holds every write it missed while stalled');
+
+      // Cut: the proxy drops C's inbound links and refuses new ones (C still reaches the
+      // others, as in an asymmetric partition). Writes at QUORUM go on; C's share is hinted.
+      const storedBefore = await hintsField(coordinator, 'hints_stored');
+      proxy.partition();
+      const cutKeys = Array.from({ length: KEYS }, (_, index) => `cut:${index}`);
+      await timedCalls(quorum, cutKeys.map((key) => ['SET', key, `v-${key}`]));
+      const hinted = await hintsField(coordinator, 'hints_stored') - storedBefore;
+      assert.ok(hinted > 0, 'writes C could not take were hinted');
+      proxy.heal();
+      await waitFor('hints to be replayed after the cut healed', async () =>
+        ((await hintsField(coordinator, 'hints_pending')) === 0 ? true : undefined), 30_000, 100);
+      const afterCut = await readAll(own, cutKeys);
+      assert.deepEqual(cutKeys.filter((key) => afterCut.get(key) !== `v-${key}`), [],
+        'C holds every write it missed while cut off');
+      t.diagnostic(`${hinted} writes hinted while C was cut off, all replayed after healing`);
     } finally {
       for (const session of sessions) session.close();
       await cluster.stop();
