@@ -143,8 +143,6 @@ export interface FailureHandling {
   shared: SharedSlots;
   /** Moves this node's hybrid logical clock past a version stored from a peer. */
   observe: (version: Version) => void;
-  /** Bytes of records received from repair and streaming (INFO). */
-  receivedBytes: number;
 }
 
 export function createFailureHandling(runtime: ClusterRuntime, hintsTable: StorageTable,
@@ -168,7 +166,15 @@ export function createFailureHandling(runtime: ClusterRuntime, hintsTable: Stora
   const delivery = new HintDelivery(hints, runtime, clock, logger.child({ component: 'hints' }),
     HINT_DELIVERY_INTERVAL_MS);
   runtime.onRingChange((previous, next) => streaming.ringChanged(previous, next));
-  return { hints, repairer, scheduler, streaming, delivery, shared, observe, receivedBytes: 0 };
+  return { hints, repairer, scheduler, streaming, delivery, shared, observe };
+}
+
+/** `prefix_snake_case` INFO fields from a stats object's camelCase counters. */
+function statsFields(prefix: string, stats: object): Array<[string, string | number]> {
+  return Object.entries(stats).map(([name, value]: [string, unknown]) => [
+    prefix + name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`),
+    typeof value === 'boolean' ? (value ? 1 : 0) : value as string | number,
+  ]);
 }
 
 /** The cluster's INFO fields (the ringkv section). */
@@ -177,29 +183,10 @@ export function failureHandlingInfo(parts: FailureHandling): Array<[string, stri
   return [
     ['hints_pending', hints.pending],
     ['hints_pending_bytes', hints.pendingBytes],
-    ['hints_stored', hints.stats.stored],
-    ['hints_delivered', hints.stats.delivered],
-    ['hints_refused', hints.stats.refused],
-    ['hints_expired', hints.stats.expired],
-    ['hints_corrupt', hints.stats.corrupt],
-    ['anti_entropy_passes', scheduler.status.passes],
-    ['anti_entropy_running', scheduler.status.running ? 1 : 0],
-    ['anti_entropy_current_peer', scheduler.status.currentPeer],
-    ['anti_entropy_last_pass_ms', scheduler.status.lastPassMs],
-    ['anti_entropy_last_pass_repaired_slots', scheduler.status.lastPassRepairedSlots],
-    ['repair_exchanges', repairer.stats.exchanges],
-    ['repair_slots_compared', repairer.stats.slotsCompared],
-    ['repair_slots_repaired', repairer.stats.slotsRepaired],
-    ['repair_keys_pulled', repairer.stats.keysPulled],
-    ['repair_keys_pushed', repairer.stats.keysPushed],
-    ['repair_bytes_moved', repairer.stats.bytesMoved],
-    ['repair_summary_bytes', repairer.stats.summaryBytes],
-    ['repair_bytes_received', parts.receivedBytes],
-    ['repair_failures', repairer.stats.failures],
-    ['streaming_state', streaming.progress.state],
-    ['streaming_slots_total', streaming.progress.slotsTotal],
-    ['streaming_slots_done', streaming.progress.slotsDone],
-    ['streaming_slots_failed', streaming.progress.slotsFailed],
+    ...statsFields('hints_', hints.stats),
+    ...statsFields('anti_entropy_', scheduler.status),
+    ...statsFields('repair_', repairer.stats),
+    ...statsFields('streaming_', streaming.progress),
   ];
 }
 
@@ -227,7 +214,7 @@ export async function startCluster(runtime: ClusterRuntime, parts: FailureHandli
     sharedWith: (peer) => parts.shared.of(runtime.ring(), peer),
     nowMs: () => clock.nowMs(),
     onStored: (bytes) => {
-      parts.receivedBytes += bytes;
+      parts.repairer.stats.bytesReceived += bytes;
     },
     observe,
   })) handlers.set(name, handler);

@@ -32,6 +32,8 @@ export interface RepairStats {
   bytesMoved: number;
   /** Bytes of Merkle block hashes, slot digests and key summaries received. */
   summaryBytes: number;
+  /** Record bytes peers pushed to this node (PEER.PUTSTORED: their repairs, hand-offs). */
+  bytesReceived: number;
   failures: number;
 }
 
@@ -47,7 +49,8 @@ const SLOTS_IN_FLIGHT = 8;
 
 export class Repairer {
   readonly stats: RepairStats = { exchanges: 0, slotsCompared: 0, slotsRepaired: 0,
-    keysPulled: 0, keysPushed: 0, bytesMoved: 0, summaryBytes: 0, failures: 0 };
+    keysPulled: 0, keysPushed: 0, bytesMoved: 0, summaryBytes: 0, bytesReceived: 0,
+    failures: 0 };
   private budgetWindowStartMs = 0;
   private budgetUsed = 0;
 

@@ -28,7 +28,7 @@ import {
   type ScanResult,
 } from './key-value-service.js';
 import { ScanCursors } from './scan-cursors.js';
-import { KeyLocks, type KeyLock } from './key-locks.js';
+import { KeyLocks } from './key-locks.js';
 import type { ClusterView } from './cluster-view.js';
 import { requiredReplicas } from './consistency.js';
 import {
@@ -78,8 +78,7 @@ export class Coordinator implements KeyValueService {
   private readonly hlc: HybridLogicalClock;
   private readonly cursors = new ScanCursors();
   private readonly inflight = new Set<DistributedOperation>();
-  private readonly keyLocks = new KeyLocks();
-  private readonly locks = new Map<DistributedOperation, KeyLock>();
+  private readonly keyLocks = new KeyLocks<DistributedOperation>();
   private readonly context: OperationContext;
   private sweepTimer: NodeJS.Timeout | null = null;
   private ringSeen: Ring | null = null;
@@ -198,10 +197,7 @@ export class Coordinator implements KeyValueService {
     // Operations on the same key run one after the other (see key-locks.ts); the reply
     // keeps its place in the connection's reply order either way.
     const ids = plans.map((plan) => `${plan.db}:${plan.key.latin1Slice()}`);
-    // Registered before the operation starts: it may reply at once (replicas known down),
-    // and its reply releases the lock.
-    this.keyLocks.acquire(ids, (lock) => {
-      this.locks.set(distributed, lock);
+    this.keyLocks.acquire(distributed, ids, () => {
       distributed.deadlineMs = this.clock.monotonicMs() + this.settings.requestTimeoutMs;
       this.inflight.add(distributed);
       distributed.start();
@@ -253,10 +249,7 @@ export class Coordinator implements KeyValueService {
         this.inflight.delete(operation);
       },
       replied: (operation) => {
-        const lock = this.locks.get(operation);
-        if (lock === undefined) return;
-        this.locks.delete(operation);
-        this.keyLocks.release(lock);
+        this.keyLocks.release(operation);
       },
       countReadRepair: () => {
         this.stats.readRepairs++;

@@ -226,7 +226,7 @@ export class DistributedOperation implements DurabilityListener {
         this.context.sendToPeer(replica, ['PEER.PUT', String(plan.db), plan.key, record.bytes],
           (error) => {
             // Already settled by the timeout (which hinted it): nothing more to do.
-            if (!quorum.pendingReplicas().includes(replica)) return;
+            if (!quorum.isPending(replica)) return;
             if (error === null) quorum.ack(replica);
             else this.failReplica(index, replica);
             this.checkWrites();

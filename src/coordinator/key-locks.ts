@@ -4,21 +4,23 @@
  * the previous one's result, and a read after a write (same connection) must see it. An
  * operation on several keys waits until it is first in line for every one of them.
  * Operations on different keys still run concurrently. Pure.
+ *
+ * Locks are held by an owner (the operation): it is registered before its `start` runs, so
+ * an operation that replies at once (its replicas known down) can release from inside it.
  */
 import { assert } from '../util/assert.js';
 
-export interface KeyLock {
+interface Lock<Owner> {
+  readonly owner: Owner;
   readonly ids: readonly string[];
   /** Keys on which another operation is still ahead of this one. */
   blockedOn: number;
-  /** Runs the operation; gets its own lock (it may run before `acquire` returns). */
-  readonly start: (lock: KeyLock) => void;
+  readonly start: () => void;
 }
 
-export class KeyLocks {
-  private readonly queues = new Map<string, KeyLock[]>();
-
-  private held = 0;
+export class KeyLocks<Owner> {
+  private readonly queues = new Map<string, Array<Lock<Owner>>>();
+  private readonly held = new Map<Owner, Lock<Owner>>();
 
   get lockedKeys(): number {
     return this.queues.size;
@@ -26,15 +28,15 @@ export class KeyLocks {
 
   /** Operations running or waiting in line (the coordinator bounds them). */
   get operations(): number {
-    return this.held;
+    return this.held.size;
   }
 
-  /** Queues an operation on `ids`; `start` runs now if no earlier one holds any of them. */
-  acquire(ids: readonly string[], start: (lock: KeyLock) => void): KeyLock {
-    const unique = [...new Set(ids)];
-    const lock: KeyLock = { ids: unique, blockedOn: 0, start };
-    this.held++;
-    for (const id of unique) {
+  /** Queues `owner` on `ids`; `start` runs now if no earlier operation holds any of them. */
+  acquire(owner: Owner, ids: readonly string[], start: () => void): void {
+    assert(!this.held.has(owner), 'an owner holds one lock at a time');
+    const lock: Lock<Owner> = { owner, ids: [...new Set(ids)], blockedOn: 0, start };
+    this.held.set(owner, lock);
+    for (const id of lock.ids) {
       const queue = this.queues.get(id);
       if (queue === undefined) {
         this.queues.set(id, [lock]);
@@ -43,14 +45,15 @@ export class KeyLocks {
         lock.blockedOn++;
       }
     }
-    if (lock.blockedOn === 0) start(lock);
-    return lock;
+    if (lock.blockedOn === 0) start();
   }
 
-  /** The operation replied: the next one in line on each of its keys may go. */
-  release(lock: KeyLock): void {
-    this.held--;
-    const ready: KeyLock[] = [];
+  /** The owner's operation replied: the next one in line on each of its keys may go. */
+  release(owner: Owner): void {
+    const lock = this.held.get(owner);
+    if (lock === undefined) return;
+    this.held.delete(owner);
+    const ready: Array<Lock<Owner>> = [];
     for (const id of lock.ids) {
       const queue = this.queues.get(id);
       assert(queue !== undefined && queue[0] === lock, 'released lock is first in line');
@@ -63,6 +66,6 @@ export class KeyLocks {
         if (next.blockedOn === 0) ready.push(next);
       }
     }
-    for (const next of ready) next.start(next);
+    for (const next of ready) next.start();
   }
 }

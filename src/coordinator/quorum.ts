@@ -92,10 +92,14 @@ export class WriteQuorum extends Quorum {
     return 'pending';
   }
 
+  /** Whether `replica` neither answered nor failed yet. */
+  isPending(replica: string): boolean {
+    return !this.answered.has(replica) && !this.failed.has(replica);
+  }
+
   /** Replicas that neither answered nor failed yet. */
   pendingReplicas(): string[] {
-    return this.replicas.filter((replica) => !this.answered.has(replica) &&
-      !this.failed.has(replica));
+    return this.replicas.filter((replica) => this.isPending(replica));
   }
 }
 

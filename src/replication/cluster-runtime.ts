@@ -16,6 +16,7 @@ import type { ClusterView } from '../coordinator/cluster-view.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Random } from '../runtime/random.js';
 import { PeerClient, type PeerClientOptions } from '../transport/peer-client.js';
+import { isLoopback } from '../util/addresses.js';
 
 /**
  * Gossip rounds, after a new node first sees other members, during which it still takes
@@ -252,10 +253,6 @@ export class ClusterRuntime implements ClusterView {
     this.membership.setStatus('leaving');
     this.ring();
   }
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 /** Structural check of a gossip message before it touches membership state. */

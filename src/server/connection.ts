@@ -11,7 +11,7 @@ import { dispatch, type DispatchTarget } from '../commands/dispatch.js';
 import type { ServerContext, UserAccess } from '../commands/context.js';
 import { RequestDecoder } from '../protocol/request-decoder.js';
 import { ReplyWriter, type Protocol } from '../protocol/reply-writer.js';
-import { ReplyQueue, type ReplySegment } from './reply-queue.js';
+import { ReplyQueue, writeChunks, type ReplySegment } from './reply-queue.js';
 import type { Consistency } from '../coordinator/consistency.js';
 
 export interface ConnectionHooks {
@@ -271,20 +271,7 @@ export class Connection implements DispatchTarget {
 
   private send(chunks: Buffer[]): void {
     if (this.closed) return;
-    let bytes = 0;
-    if (chunks.length === 1) {
-      const chunk = chunks[0] as Buffer;
-      bytes = chunk.length;
-      this.socket.write(chunk);
-    } else {
-      this.socket.cork();
-      for (const chunk of chunks) {
-        bytes += chunk.length;
-        this.socket.write(chunk);
-      }
-      this.socket.uncork();
-    }
-    this.server.stats.netOutputBytes += bytes;
+    this.server.stats.netOutputBytes += writeChunks(this.socket, chunks);
     if (this.closing && !this.queue.hasPending) this.socket.end();
     else if (this.paused) this.maybeResume();
   }

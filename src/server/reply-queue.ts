@@ -11,8 +11,29 @@
  * Without holds and slots there is one segment and replies go straight out, one socket
  * write per input chunk.
  */
+import type { Socket } from 'node:net';
 import { assert } from '../util/assert.js';
 import { ReplyWriter, type Protocol } from '../protocol/reply-writer.js';
+
+/**
+ * Writes a flush's chunks to the socket: one write, or several corked into one writev (not
+ * one write(2) per chunk). Returns the bytes written.
+ */
+export function writeChunks(socket: Socket, chunks: readonly Buffer[]): number {
+  if (chunks.length === 1) {
+    const chunk = chunks[0] as Buffer;
+    socket.write(chunk);
+    return chunk.length;
+  }
+  let bytes = 0;
+  socket.cork();
+  for (const chunk of chunks) {
+    bytes += chunk.length;
+    socket.write(chunk);
+  }
+  socket.uncork();
+  return bytes;
+}
 
 const SLOT_SLAB_BYTES = 512;
 const POOL_MAX = 64;

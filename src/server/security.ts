@@ -290,8 +290,3 @@ export const PROTECTED_MODE_DENIED = '-DENIED Redis is running in protected mode
   "restart it with the '--protected-mode no' option. 4) Set up an authentication password " +
   'for the default user. NOTE: You only need to do one of the above things in order for the ' +
   'server to start accepting connections from the outside.\r\n';
-
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}

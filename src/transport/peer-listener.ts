@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { DurabilityListener } from '../storage/engine.js';
 import { RequestDecoder } from '../protocol/request-decoder.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
-import { ReplyQueue, type ReplySegment } from '../server/reply-queue.js';
+import { ReplyQueue, writeChunks, type ReplySegment } from '../server/reply-queue.js';
 import { clientProof, newNonce, proofsEqual, serverProof } from './peer-auth.js';
 
 /** What a PEER.* handler sees of the connection it runs on. */
@@ -84,15 +84,7 @@ class PeerConnection implements PeerSession {
     this.decoder = new RequestDecoder({ bulkBytesMax: options.bulkBytesMax });
     this.decoder.authRequired = true;
     this.queue = new ReplyQueue((chunks) => {
-      if (this.closed) return;
-      // One writev for the replies of a turn, not one write(2) per chunk.
-      if (chunks.length === 1) {
-        socket.write(chunks[0] as Buffer);
-        return;
-      }
-      socket.cork();
-      for (const chunk of chunks) socket.write(chunk);
-      socket.uncork();
+      if (!this.closed) writeChunks(socket, chunks);
     }, () => undefined);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.onPeerClosed());

@@ -18,9 +18,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { parseInfo } from '../helpers/clients.js';
 import {
-  CLUSTER_SECRET, decodeReply, expectString, startCluster, type Cluster, type ClusterNode,
+  CLUSTER_SECRET, decodeReply, startCluster, type Cluster, type ClusterNode,
   type Reply,
 } from '../helpers/cluster.js';
 import { readAll } from '../helpers/cluster-workload.js';
@@ -43,9 +42,8 @@ type Level = 'ONE' | 'QUORUM' | 'ALL';
 
 /** The `INFO ringkv` counters of a node, as numbers. */
 async function ringInfo(node: ClusterNode): Promise<Map<string, number>> {
-  const info = parseInfo(expectString(await node.call('INFO', 'ringkv'), 'INFO ringkv'));
   const numbers = new Map<string, number>();
-  for (const [name, value] of info) numbers.set(name, Number(value));
+  for (const [name, value] of await node.ringkvInfo()) numbers.set(name, Number(value));
   return numbers;
 }
 

@@ -9,9 +9,8 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseInfo } from '../helpers/clients.js';
 import {
-  expectArray, expectString, startCluster, type Cluster, type ClusterNode, type Session,
+  expectArray, startCluster, type Cluster, type ClusterNode, type Session,
 } from '../helpers/cluster.js';
 import { readAll } from '../helpers/cluster-workload.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,9 +22,8 @@ const DRAIN_WAIT_MS = 20_000;
 
 /** The `INFO ringkv` counters of a node, as numbers. */
 async function ringInfo(node: ClusterNode): Promise<Map<string, number>> {
-  const info = parseInfo(expectString(await node.call('INFO', 'ringkv'), 'INFO ringkv'));
   const numbers = new Map<string, number>();
-  for (const [name, value] of info) numbers.set(name, Number(value));
+  for (const [name, value] of await node.ringkvInfo()) numbers.set(name, Number(value));
   return numbers;
 }
 

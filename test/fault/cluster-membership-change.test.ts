@@ -16,7 +16,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { keySlot } from '../../src/cluster/key-slot.js';
-import { parseInfo } from '../helpers/clients.js';
 import {
   expectString, pairs, startCluster, type Cluster, type ClusterNode, type Reply,
 } from '../helpers/cluster.js';
@@ -61,11 +60,6 @@ async function writeKeys(node: ClusterNode, prefix: string, count: number): Prom
   return written;
 }
 
-/** The ringkv INFO section of a node. */
-async function ringkvInfo(node: ClusterNode): Promise<Map<string, string>> {
-  return parseInfo(expectString(await node.call('INFO', 'ringkv'), 'INFO ringkv'));
-}
-
 function numberField(info: Map<string, string>, field: string): number {
   const value = info.get(field);
   assert.ok(value !== undefined, `INFO ringkv has ${field}`);
@@ -85,7 +79,7 @@ interface StreamingStatus {
 }
 
 async function streamingStatus(node: ClusterNode): Promise<StreamingStatus> {
-  const info = await ringkvInfo(node);
+  const info = await node.ringkvInfo();
   return {
     state: info.get('streaming_state') ?? '',
     total: numberField(info, 'streaming_slots_total'),

@@ -7,9 +7,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseInfo } from '../helpers/clients.js';
 import {
-  expectArray, expectString, pairs, startCluster, type Cluster, type ClusterNode, type Session,
+  expectArray, pairs, startCluster, type Cluster, type ClusterNode, type Session,
 } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -36,8 +35,7 @@ async function session(node: ClusterNode, level: string): Promise<Session> {
 }
 
 async function readRepairs(node: ClusterNode): Promise<number> {
-  const info = parseInfo(expectString(await node.call('INFO', 'ringkv'), 'INFO ringkv'));
-  return Number(info.get('read_repairs'));
+  return Number((await node.ringkvInfo()).get('read_repairs'));
 }
 
 /** Writes `values` at ONE through `coordinator` while `replica` is paused and known down. */

@@ -13,9 +13,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseInfo } from '../helpers/clients.js';
-import { expectString, startCluster, type Cluster, type ClusterNode, type Session }
-  from '../helpers/cluster.js';
+import { startCluster, type Cluster, type ClusterNode, type Session } from '../helpers/cluster.js';
 import { readAll } from '../helpers/cluster-workload.js';
 import { convergence, lostWrites, sessionGuarantees } from '../helpers/checkers.js';
 import { describeSchedule, faultSchedule, type Fault } from '../helpers/fault-schedule.js';
@@ -116,10 +114,6 @@ async function inject(cluster: Cluster, fault: Fault, startedMs: number): Promis
   else node.resume();
 }
 
-async function ringkvInfo(node: ClusterNode): Promise<Map<string, string>> {
-  return parseInfo(expectString(await node.call('INFO', 'ringkv'), 'INFO ringkv'));
-}
-
 test(`a seeded schedule of single faults loses no acknowledged write (${SECONDS} s)`,
   { timeout: (SECONDS + 180) * 1000 }, async (t) => {
     const faults = faultSchedule(SEED, { nodes: 3, durationMs: SECONDS * 1000,
@@ -183,7 +177,7 @@ test(`a seeded schedule of single faults loses no acknowledged write (${SECONDS}
           const replicaValues = new Map<string, Array<string | null>>(
             keys.map((key) => [key, [finalValues.get(key) ?? null]]));
           for (const node of cluster.nodes) {
-            if ((await ringkvInfo(node)).get('anti_entropy_running') !== '0') return undefined;
+            if ((await node.ringkvInfo()).get('anti_entropy_running') !== '0') return undefined;
             const own = await node.session();
             try {
               await own.call('CONSISTENCY', 'ONE');

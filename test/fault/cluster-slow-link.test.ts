@@ -13,8 +13,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseInfo } from '../helpers/clients.js';
-import { expectString, startCluster, type ClusterNode, type Session } from '../helpers/cluster.js';
+import { startCluster, type ClusterNode, type Session } from '../helpers/cluster.js';
 import { readAll } from '../helpers/cluster-workload.js';
 import { FaultProxy } from '../helpers/fault-proxy.js';
 import { freePort } from '../helpers/ports.js';
@@ -30,8 +29,7 @@ const STALLED_MS = 4000;
 const KEYS = 40;
 
 async function hintsField(node: ClusterNode, name: string): Promise<number> {
-  const info = parseInfo(expectString(await node.call('INFO', 'ringkv'), 'INFO ringkv'));
-  return Number(info.get(name));
+  return Number((await node.ringkvInfo()).get(name));
 }
 
 async function timedCalls(session: Session, commands: string[][]): Promise<number[]> {

@@ -175,6 +175,11 @@ export class ClusterNode {
     return parseInfo(expectString(await this.call('CLUSTER', 'INFO'), 'CLUSTER INFO'));
   }
 
+  /** INFO ringkv fields: hints, anti-entropy, repair, streaming, read repairs. */
+  async ringkvInfo(): Promise<Map<string, string>> {
+    return parseInfo(expectString(await this.call('INFO', 'ringkv'), 'INFO ringkv'));
+  }
+
   /** CLUSTER NODES, one parsed line per member. */
   async clusterNodes(): Promise<NodesLine[]> {
     return parseClusterNodes(expectString(await this.call('CLUSTER', 'NODES'), 'CLUSTER NODES'));
