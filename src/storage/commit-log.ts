@@ -207,8 +207,12 @@ export class CommitLog {
   }
 }
 
-/** Appends the operations of every complete, valid group; returns the bytes consumed. */
-export function decodeGroups(bytes: Buffer, operations: LoggedOperation[]): number {
+/**
+ * Appends the operations of every complete, valid group; returns the bytes consumed. Keys
+ * and values are copies, or with `copy` false views of `bytes` (for a caller that owns them).
+ */
+export function decodeGroups(bytes: Buffer, operations: LoggedOperation[],
+    copy = true): number {
   let offset = 0;
   while (offset + GROUP_HEADER_BYTES <= bytes.length) {
     const length = bytes.readUInt32BE(offset);
@@ -216,7 +220,7 @@ export function decodeGroups(bytes: Buffer, operations: LoggedOperation[]): numb
     if (end > bytes.length) break;
     const payload = bytes.subarray(offset + GROUP_HEADER_BYTES, end);
     if (crc32(payload) !== bytes.readUInt32BE(offset + 4)) break;
-    const decoded = decodePayload(payload);
+    const decoded = decodePayload(payload, copy);
     if (decoded === null) break;
     for (const operation of decoded) operations.push(operation);
     offset = end;
@@ -224,7 +228,7 @@ export function decodeGroups(bytes: Buffer, operations: LoggedOperation[]): numb
   return offset;
 }
 
-function decodePayload(payload: Buffer): LoggedOperation[] | null {
+function decodePayload(payload: Buffer, copy: boolean): LoggedOperation[] | null {
   const operations: LoggedOperation[] = [];
   let offset = 0;
   while (offset < payload.length) {
@@ -239,11 +243,13 @@ function decodePayload(payload: Buffer): LoggedOperation[] | null {
     if (end > payload.length || (kind !== LogOperation.Put && kind !== LogOperation.Remove)) {
       return null;
     }
+    const key = payload.subarray(keyStart, valueStart);
+    const value = kind === LogOperation.Put ? payload.subarray(valueStart, end) : null;
     operations.push({
       table,
       kind,
-      key: Buffer.from(payload.subarray(keyStart, valueStart)),
-      value: kind === LogOperation.Put ? Buffer.from(payload.subarray(valueStart, end)) : null,
+      key: copy ? Buffer.from(key) : key,
+      value: copy && value !== null ? Buffer.from(value) : value,
     });
     offset = end;
   }

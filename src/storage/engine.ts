@@ -20,6 +20,11 @@ export function callbackListener(callback: (error: Error | null) => void): Durab
   return { durable: (_token, error) => callback(error) };
 }
 
+/**
+ * A table keeps the key and value Buffers it is given until the write is committed (and
+ * may recognise a key Buffer it saw before by identity): callers hand over Buffers they
+ * never change afterwards.
+ */
 export interface StorageTable {
   /**
    * The value under `key`, including writes not yet committed; undefined when absent.

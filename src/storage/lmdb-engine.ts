@@ -34,18 +34,23 @@ import {
 import { openDatabases } from './lmdb-open.js';
 
 
-/** The writes of one event-loop turn; parallel arrays avoid an object per write. */
+/** The writes of one event-loop turn. */
 interface Group {
   sequence: number;
-  tables: LmdbTable[];
-  keys: string[];
-  entries: PendingWrite[];
+  writes: PendingWrite[];
   listeners: DurabilityListener[];
   tokens: unknown[];
 }
 
-/** One write waiting in the overlay; compared by identity when its commit settles. */
+/**
+ * One write waiting in the overlay until the writer thread commits it; compared by
+ * identity when its commit settles (two removes of a key are both null).
+ */
 interface PendingWrite {
+  readonly table: LmdbTable;
+  readonly key: Buffer;
+  /** The key as a latin1 string: the overlay's Map key. */
+  readonly keyText: string;
   readonly value: Buffer | null;
 }
 
@@ -62,6 +67,9 @@ export interface LmdbEngineOptions {
 }
 
 const EVERYSEC_SYNC_MS = 1000;
+/** How long logged groups wait before they are handed to the writer thread in one message. */
+const HANDOFF_MS = 5;
+const STAGING_BYTES_MIN = 64 * 1024;
 
 export class LmdbEngine implements StorageEngine {
   private readonly root: RootDatabase<Buffer, Buffer>;
@@ -84,6 +92,11 @@ export class LmdbEngine implements StorageEngine {
   failure: Error | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   private readonly sealBound = (): void => this.seal();
+  /** Logged groups not yet handed to the writer thread (see `stage`). */
+  private staging = Buffer.allocUnsafeSlow(STAGING_BYTES_MIN);
+  private staged = 0;
+  private handoffTimer: NodeJS.Timeout | null = null;
+  private readonly handOffBound = (): void => this.handOff();
 
   constructor(private readonly options: LmdbEngineOptions) {
     this.path = join(options.dir, 'ringkv.mdb');
@@ -136,16 +149,13 @@ export class LmdbEngine implements StorageEngine {
   record(table: LmdbTable, tableIndex: number, key: Buffer, value: Buffer | null): void {
     let group = this.group;
     if (group === null) {
-      group = { sequence: 0, tables: [], keys: [], entries: [], listeners: [], tokens: [] };
+      group = { sequence: 0, writes: [], listeners: [], tokens: [] };
       this.group = group;
       setImmediate(this.sealBound);
     }
-    const keyText = key.latin1Slice();
-    const entry: PendingWrite = { value };
-    table.setPending(keyText, key, entry);
-    group.tables.push(table);
-    group.keys.push(keyText);
-    group.entries.push(entry);
+    const write: PendingWrite = { table, key, keyText: table.textOf(key), value };
+    table.setPending(write);
+    group.writes.push(write);
     this.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
       value);
   }
@@ -165,6 +175,7 @@ export class LmdbEngine implements StorageEngine {
   /** Resolves when everything written so far is committed and flushed in LMDB. */
   async flush(): Promise<void> {
     this.seal();
+    this.handOff(true);
     const sequence = this.lastSequence;
     if (this.flushedSequence < sequence) {
       await new Promise<void>((resolve) => this.flushWaiters.push({ sequence, resolve }));
@@ -203,7 +214,7 @@ export class LmdbEngine implements StorageEngine {
   /** Writes waiting for the writer thread (backlog of the overlay). */
   get pendingWrites(): number {
     let count = 0;
-    for (const group of this.uncommitted) count += group.keys.length;
+    for (const group of this.uncommitted) count += group.writes.length;
     return count;
   }
 
@@ -225,12 +236,49 @@ export class LmdbEngine implements StorageEngine {
     // The writer gets its own copy, taken before anything else runs: reporting durability
     // releases replies, which can resume a paused client whose buffered commands write
     // again, into the builder's (reused) buffer.
-    const transferable = new ArrayBuffer(bytes.length);
-    bytes.copy(new Uint8Array(transferable));
+    this.stage(bytes);
     this.uncommitted.push(group);
-    this.writer?.postMessage({ type: 'apply', sequence: group.sequence, bytes: transferable },
-      [transferable]);
     this.reportDurable(group);
+  }
+
+  /**
+   * Copies a logged group into the staging buffer the writer gets next. Groups are handed
+   * over every HANDOFF_MS rather than per event-loop turn: a message per turn cost more main
+   * thread time than the copy, and the writer gathers GATHER_MS of groups per transaction.
+   */
+  private stage(bytes: Buffer): void {
+    if (this.staged + bytes.length > this.staging.length) {
+      const grown = Buffer.allocUnsafeSlow(
+        Math.max(this.staging.length * 2, this.staged + bytes.length));
+      this.staging.copy(grown, 0, 0, this.staged);
+      this.staging = grown;
+    }
+    bytes.copy(this.staging, this.staged);
+    this.staged += bytes.length;
+    if (this.handoffTimer === null) {
+      this.handoffTimer = setTimeout(this.handOffBound, HANDOFF_MS);
+    }
+  }
+
+  /** Transfers the staged groups to the writer thread; `urgent` when a flush waits. */
+  private handOff(urgent = false): void {
+    if (this.handoffTimer !== null) clearTimeout(this.handoffTimer);
+    this.handoffTimer = null;
+    if (this.staged === 0) {
+      // Groups handed over earlier may still be gathering in the writer.
+      if (urgent && this.flushedSequence < this.lastSequence) {
+        this.writer?.postMessage({ type: 'hurry' });
+      }
+      return;
+    }
+    const staging = this.staging;
+    const length = this.staged;
+    // The next buffer starts at about this batch's size: allocation follows the write rate.
+    this.staging = Buffer.allocUnsafeSlow(Math.max(STAGING_BYTES_MIN, length));
+    this.staged = 0;
+    const bytes = staging.buffer as ArrayBuffer;
+    this.writer?.postMessage({ type: 'apply', sequence: this.lastSequence, bytes, length,
+      urgent }, [bytes]);
   }
 
   private reportDurable(group: Group): void {
@@ -342,20 +390,32 @@ function report(listeners: DurabilityListener[], tokens: unknown[], error: Error
 
 /** Drops the group's overlay entries, except those a later write replaced. */
 function settleGroup(group: Group): void {
-  const { tables, keys, entries } = group;
-  for (let index = 0; index < keys.length; index++) {
-    (tables[index] as LmdbTable).settle(keys[index] as string, entries[index] as PendingWrite);
+  const writes = group.writes;
+  for (let index = 0; index < writes.length; index++) {
+    const write = writes[index] as PendingWrite;
+    write.table.settle(write);
   }
 }
 
 /**
- * A table: LMDB plus the overlay of writes the writer thread has not committed yet. The
- * overlay is also indexed by the stored key's first two bytes (the slot, for records), so a
- * range scan looks only at the pending writes that can fall in its range.
+ * A table: LMDB plus the overlay of writes the writer thread has not committed yet (about
+ * one gather window of writes, more while the writer lags). Range reads filter the overlay
+ * linearly: they are rare next to point reads and writes, which then pay for one Map entry
+ * per write and no ordered index.
  */
 class LmdbTable implements StorageTable {
   private readonly overlay = new Map<string, PendingWrite>();
-  private readonly pendingByPrefix = new Map<number, Map<string, Buffer>>();
+  /**
+   * Unsettled writes per two-byte key prefix (the slot, for records): a read whose prefix
+   * has none skips the overlay lookup, which is most reads even while writes stream in.
+   */
+  private readonly pendingPerPrefix = new Uint32Array(0x10000);
+  /**
+   * The latin1 text of the last key looked up: a write usually reads the old record under
+   * the same key Buffer first, and keys are never changed once handed to a table.
+   */
+  private lastKey: Buffer | null = null;
+  private lastKeyText = '';
 
   constructor(
     readonly database: Database<Buffer, Buffer>,
@@ -364,8 +424,8 @@ class LmdbTable implements StorageTable {
   ) {}
 
   get(key: Buffer): Buffer | undefined {
-    if (this.overlay.size > 0) {
-      const pending = this.overlay.get(key.latin1Slice());
+    if (this.overlay.size > 0 && this.pendingPerPrefix[prefixOf(key)] !== 0) {
+      const pending = this.overlay.get(this.textOf(key));
       if (pending !== undefined) return pending.value ?? undefined;
     }
     const bytes = readFast(this.database, key, this.engine.readOptions);
@@ -382,26 +442,25 @@ class LmdbTable implements StorageTable {
     this.engine.record(this, this.index, key, null);
   }
 
-  setPending(keyText: string, key: Buffer, entry: PendingWrite): void {
-    this.overlay.set(keyText, entry);
-    const prefix = prefixOf(key);
-    let bucket = this.pendingByPrefix.get(prefix);
-    if (bucket === undefined) {
-      bucket = new Map();
-      this.pendingByPrefix.set(prefix, bucket);
-    }
-    if (!bucket.has(keyText)) bucket.set(keyText, Buffer.from(key));
+  textOf(key: Buffer): string {
+    if (key === this.lastKey) return this.lastKeyText;
+    const text = key.latin1Slice();
+    this.lastKey = key;
+    this.lastKeyText = text;
+    return text;
+  }
+
+  setPending(write: PendingWrite): void {
+    this.overlay.set(write.keyText, write);
+    const prefix = prefixOf(write.key);
+    this.pendingPerPrefix[prefix] = (this.pendingPerPrefix[prefix] as number) + 1;
   }
 
   /** The writer committed this write: drop its overlay entry unless a later write owns it. */
-  settle(keyText: string, entry: PendingWrite): void {
-    // Identity of the write, not equality of values: two removes of a key are both null.
-    if (this.overlay.get(keyText) !== entry) return;
-    this.overlay.delete(keyText);
-    const prefix = (keyText.charCodeAt(0) << 8) | (keyText.charCodeAt(1) || 0);
-    const bucket = this.pendingByPrefix.get(prefix);
-    bucket?.delete(keyText);
-    if (bucket !== undefined && bucket.size === 0) this.pendingByPrefix.delete(prefix);
+  settle(write: PendingWrite): void {
+    const prefix = prefixOf(write.key);
+    this.pendingPerPrefix[prefix] = (this.pendingPerPrefix[prefix] as number) - 1;
+    if (this.overlay.get(write.keyText) === write) this.overlay.delete(write.keyText);
   }
 
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {
@@ -416,9 +475,9 @@ class LmdbTable implements StorageTable {
       const key = Buffer.from(entry.key);
       if (this.overlay.size > 0 && this.overlay.has(key.latin1Slice())) continue;
       while (index < pending.length && result.length < limit) {
-        const [pendingKey, pendingValue] = pending[index] as [Buffer, Buffer | null];
-        if (Buffer.compare(pendingKey, key) > 0) break;
-        if (pendingValue !== null) result.push([pendingKey, pendingValue]);
+        const write = pending[index] as PendingWrite;
+        if (Buffer.compare(write.key, key) > 0) break;
+        if (write.value !== null) result.push([write.key, write.value]);
         index++;
       }
       if (result.length >= limit) return result;
@@ -426,28 +485,28 @@ class LmdbTable implements StorageTable {
       if (result.length >= limit) return result;
     }
     for (; index < pending.length && result.length < limit; index++) {
-      const [pendingKey, pendingValue] = pending[index] as [Buffer, Buffer | null];
-      if (pendingValue !== null) result.push([pendingKey, pendingValue]);
+      const write = pending[index] as PendingWrite;
+      if (write.value !== null) result.push([write.key, write.value]);
     }
     return result;
   }
 
-  /** Overlay entries with start <= key < end, sorted by key. */
-  private pendingInRange(start: Buffer, end: Buffer): Array<[Buffer, Buffer | null]> {
+  /** Overlay writes with start <= key < end, sorted by key. */
+  private pendingInRange(start: Buffer, end: Buffer): PendingWrite[] {
     if (this.overlay.size === 0) return [];
+    // Most ranges are one slot or a few: compare the two-byte prefix before whole keys.
     const first = prefixOf(start);
     const last = end.length === 0 ? 0xffff : prefixOf(end);
-    const entries: Array<[Buffer, Buffer | null]> = [];
-    for (const [prefix, bucket] of this.pendingByPrefix) {
+    const writes: PendingWrite[] = [];
+    for (const write of this.overlay.values()) {
+      const prefix = prefixOf(write.key);
       if (prefix < first || prefix > last) continue;
-      for (const [keyText, key] of bucket) {
-        if (Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0) {
-          entries.push([key, this.overlay.get(keyText)?.value ?? null]);
-        }
+      if (Buffer.compare(write.key, start) >= 0 && Buffer.compare(write.key, end) < 0) {
+        writes.push(write);
       }
     }
-    entries.sort((a, b) => Buffer.compare(a[0], b[0]));
-    return entries;
+    writes.sort((a, b) => Buffer.compare(a.key, b.key));
+    return writes;
   }
 }
 

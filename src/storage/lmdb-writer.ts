@@ -1,10 +1,12 @@
 /**
  * The LMDB writer thread. The main thread logs each group of writes in the commit log and
  * answers clients; this thread applies the groups to LMDB behind it, off the event loop.
- * When it falls behind it takes every queued group at once and writes each key only once
- * (the last write wins), so a burst of updates to the same keys costs one B-tree write each.
+ * When it falls behind it takes every queued group at once into one transaction: a key
+ * written again in the same transaction lands on a page that transaction already copied.
  *
- * Messages in:  { type: 'apply', sequence, bytes }  (a commit-log group, transferred)
+ * Messages in:  { type: 'apply', sequence, bytes, length, urgent }  (commit-log groups up
+ *                 to `sequence` in bytes[0, length), transferred)
+ *               { type: 'hurry' }  (a flush waits: apply what is queued without gathering)
  *               { type: 'close' }
  * Messages out: { type: 'committed', sequence }  (visible to readers)
  *               { type: 'flushed', sequence }    (durable in the data file)
@@ -19,10 +21,18 @@ interface ApplyMessage {
   type: 'apply';
   sequence: number;
   bytes: ArrayBuffer;
+  length: number;
+  /** Someone waits for these groups to be flushed: apply them without gathering. */
+  urgent: boolean;
 }
 
 interface CloseMessage {
   type: 'close';
+}
+
+/** A flush waits for groups already handed over: stop gathering. */
+interface HurryMessage {
+  type: 'hurry';
 }
 
 const port = parentPort;
@@ -30,32 +40,64 @@ if (port === null) throw new Error('lmdb-writer must run in a worker thread');
 const { root, tables } = openDatabases(workerData as WriterData);
 let queue: ApplyMessage[] = [];
 let running = false;
-let scheduled = false;
-const GATHER_MS = 20;
 let closing = false;
+/** Set by an urgent message (a flush is waited for): apply without gathering. */
+let urgent = false;
+/** Ends the current gathering pause early. */
+let wake: (() => void) | null = null;
+/**
+ * How long groups gather before a transaction takes them all. Each put into a random key
+ * copies a 4 KiB page once per transaction, so larger transactions write fewer pages per
+ * put and leave more CPU to the main thread on a small machine (bench/RESULTS.md); the
+ * main thread serves reads from its overlay meanwhile, and the commit log keeps the
+ * groups durable.
+ */
+const GATHER_MS = 200;
 
-port.on('message', (message: ApplyMessage | CloseMessage) => {
+port.on('message', (message: ApplyMessage | CloseMessage | HurryMessage) => {
   if (message.type === 'close') {
     closing = true;
     if (!running) void close();
     return;
   }
-  queue.push(message);
-  if (!running && !scheduled) {
-    // Gather groups for a few milliseconds: fewer, larger transactions cost less CPU and
-    // fsync per write, and a key written again meanwhile is written to LMDB once.
-    scheduled = true;
-    setTimeout(() => {
-      scheduled = false;
-      void drain();
-    }, GATHER_MS);
+  if (message.type === 'hurry') {
+    urgent = true;
+    wake?.();
+    return;
   }
+  queue.push(message);
+  if (message.urgent) {
+    urgent = true;
+    wake?.();
+  }
+  if (!running) void drain();
 });
+
+function gather(): Promise<void> {
+  return new Promise((resolve) => {
+    if (urgent) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      wake = null;
+      resolve();
+    }, GATHER_MS);
+    wake = () => {
+      clearTimeout(timer);
+      wake = null;
+      resolve();
+    };
+  });
+}
 
 async function drain(): Promise<void> {
   running = true;
   try {
-    while (queue.length > 0) {
+    for (;;) {
+      await gather();
+      urgent = false;
+      if (queue.length === 0) break;
       const batch = queue;
       queue = [];
       const sequence = (batch[batch.length - 1] as ApplyMessage).sequence;
@@ -63,8 +105,6 @@ async function drain(): Promise<void> {
       port?.postMessage({ type: 'committed', sequence });
       const flushed = root.flushed;
       void Promise.resolve(flushed).then(() => port?.postMessage({ type: 'flushed', sequence }));
-      // Let more groups arrive so the next transaction takes them all.
-      await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
     }
   } catch (error) {
     port?.postMessage({ type: 'error', message: (error as Error).message });
@@ -74,16 +114,15 @@ async function drain(): Promise<void> {
   if (closing) await close();
 }
 
-/** Writes the groups in one transaction, each key once (the last write wins). */
+/** Writes the groups in one transaction, in log order. */
 function apply(batch: readonly ApplyMessage[]): void {
   const operations: LoggedOperation[] = [];
-  for (const message of batch) decodeGroups(Buffer.from(message.bytes), operations);
-  const last = new Map<string, LoggedOperation>();
-  for (const operation of operations) {
-    last.set(`${operation.table}:${operation.key.latin1Slice()}`, operation);
+  // The transferred bytes belong to this thread: operations may point into them.
+  for (const message of batch) {
+    decodeGroups(Buffer.from(message.bytes, 0, message.length), operations, false);
   }
   root.transactionSync(() => {
-    for (const operation of last.values()) {
+    for (const operation of operations) {
       const table = tables[operation.table];
       if (table === undefined) throw new Error(`unknown table ${operation.table}`);
       if (operation.kind === LogOperation.Put) {

@@ -95,7 +95,7 @@ export class LocalStore {
         total++;
         const record = this.verified(stored, bytes);
         if (record === undefined) continue;
-        this.toggleDigest(stored, record.bytes);
+        this.toggleDigest(stored, murmur3(stored, DIGEST_SEED_KEY), record.bytes);
         if (record.tombstone) continue;
         const db = dbOf(stored);
         const counts = this.counts[db];
@@ -270,8 +270,9 @@ export class LocalStore {
       : new StoredRecord(oldBytes);
     const counts = this.counts[db] as DatabaseCounts;
     const slotIndex = db * SLOTS_COUNT + slotOf(stored);
+    const keyHash = murmur3(stored, DIGEST_SEED_KEY);
     if (old !== undefined) {
-      this.toggleDigest(stored, old.bytes);
+      this.toggleDigest(stored, keyHash, old.bytes);
       const oldExpiry = old.expireAtMs;
       // Tombstones expire too (their grace period ends) but are not keys.
       if (oldExpiry !== 0) this.expiries.remove(expiryKey(oldExpiry, stored));
@@ -286,7 +287,7 @@ export class LocalStore {
       return;
     }
     this.records.put(stored, record.bytes);
-    this.toggleDigest(stored, record.bytes);
+    this.toggleDigest(stored, keyHash, record.bytes);
     const expiry = record.expireAtMs;
     if (expiry !== 0) this.expiries.put(expiryKey(expiry, stored), EMPTY);
     if (!record.tombstone) {
@@ -332,16 +333,18 @@ export class LocalStore {
     return [this.digestHigh[slot] as number, this.digestLow[slot] as number];
   }
 
-  /** Adds or removes (XOR) one record's hash in its slot's digest. */
-  private toggleDigest(stored: Buffer, recordBytes: Buffer): void {
+  /**
+   * Adds or removes (XOR) one record's hash in its slot's digest; `keyHash` is the stored
+   * key's murmur3 with DIGEST_SEED_KEY.
+   */
+  private toggleDigest(stored: Buffer, keyHash: number, recordBytes: Buffer): void {
     const slot = slotOf(stored);
     // The header holds the version, flags, expiry and the CRC of the rest (value, full key):
     // hashing it with the stored key identifies the record exactly.
-    const header = recordBytes.subarray(0, RECORD_HEADER_BYTES);
-    const keyHash = murmur3(stored, DIGEST_SEED_KEY);
-    this.digestHigh[slot] = ((this.digestHigh[slot] as number) ^ murmur3(header, keyHash)) >>> 0;
+    this.digestHigh[slot] = ((this.digestHigh[slot] as number) ^
+      murmur3(recordBytes, keyHash, RECORD_HEADER_BYTES)) >>> 0;
     this.digestLow[slot] = ((this.digestLow[slot] as number) ^
-      murmur3(header, keyHash ^ DIGEST_SEED_LOW)) >>> 0;
+      murmur3(recordBytes, keyHash ^ DIGEST_SEED_LOW, RECORD_HEADER_BYTES)) >>> 0;
   }
 
   /** The record if its bytes are valid; corrupt records count and read as missing. */

@@ -6,9 +6,9 @@
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
-export function murmur3(bytes: Uint8Array, seed = 0): number {
+/** The hash of bytes[0, length) (all of them by default). */
+export function murmur3(bytes: Uint8Array, seed = 0, length = bytes.length): number {
   let hash = seed >>> 0;
-  const length = bytes.length;
   const blocks = length & ~3;
   for (let index = 0; index < blocks; index += 4) {
     let k = (bytes[index] as number) | ((bytes[index + 1] as number) << 8) |
