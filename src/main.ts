@@ -147,7 +147,15 @@ async function main(): Promise<void> {
     inflightMax: INFLIGHT_OPERATIONS_MAX,
     hintedHandoff: config.flag('hinted-handoff'),
     sloppyQuorum: config.flag('sloppy-quorum'),
+    readRepairPercent: config.integer('read-repair-chance'),
+    speculativeRetryMs: config.integer('speculative-retry'),
   };
+  config.onChange('read-repair-chance', (value) => {
+    coordinatorSettings.readRepairPercent = Number(value);
+  });
+  config.onChange('speculative-retry', (value) => {
+    coordinatorSettings.speculativeRetryMs = Number(value);
+  });
   config.onChange('hinted-handoff', (value) => {
     coordinatorSettings.hintedHandoff = value === 'yes';
   });

@@ -53,6 +53,7 @@ export class Ring {
   /** Requested replication factor, and the one achievable with this many members. */
   readonly replicationFactor: number;
   readonly effectiveReplicas: number;
+  private readonly idsBySlot: Array<readonly string[] | undefined> = new Array(SLOT_COUNT);
   private readonly tokenPositions: Uint32Array;
   private readonly tokenOwners: Int32Array;
   private readonly table: Int32Array;
@@ -91,6 +92,19 @@ export class Ring {
       if (member >= 0) list.push(member);
     }
     return list;
+  }
+
+  /**
+   * Member ids of the slot's preference list, coordinator first: built once per slot and
+   * ring (the coordinator asks for every key it coordinates). Do not modify.
+   */
+  replicaIds(slot: number): readonly string[] {
+    let ids = this.idsBySlot[slot];
+    if (ids === undefined) {
+      ids = this.preferenceList(slot).map((member) => (this.members[member] as RingMember).id);
+      this.idsBySlot[slot] = ids;
+    }
+    return ids;
   }
 
   /** The first replica of a slot (-1 for an empty ring). */

@@ -169,6 +169,12 @@ export const DIRECTIVES: readonly Directive[] = [
     help: 'Keep writes for unreachable replicas as hints and replay them later.' },
   { name: 'sloppy-quorum', kind: 'bool', defaultValue: 'no', mutable: true,
     help: 'Count a durable hint as the missing replica\'s acknowledgement (W).' },
+  { name: 'read-repair-chance', kind: 'integer', defaultValue: '10', min: 0, max: 100,
+    mutable: true, help: 'Percent of reads sent to every replica instead of R (they repair ' +
+      'all replicas); the others repair only the replicas they asked.' },
+  { name: 'speculative-retry', kind: 'integer', defaultValue: '20', min: 1, max: INT_MAX,
+    mutable: true, help: 'Milliseconds a read waits for its R replicas before asking the ' +
+      'others too (a replica paused but not yet known down).' },
   { name: 'hints-per-node-max', kind: 'integer', defaultValue: '1000000', min: 0,
     max: INT_MAX, mutable: false, help: 'Hints kept for one replica at most.' },
   { name: 'hints-bytes-max', kind: 'memory', defaultValue: '268435456', min: 0,

@@ -68,6 +68,10 @@ export interface CoordinatorSettings {
   hintedHandoff: boolean;
   /** Count durable hints toward W. */
   sloppyQuorum: boolean;
+  /** Percent of reads that ask every replica instead of R (read repair of all of them). */
+  readRepairPercent: number;
+  /** A read still short of R answers this long after it started asks every replica. */
+  speculativeRetryMs: number;
 }
 
 const SWEEP_INTERVAL_MS = 20;
@@ -181,8 +185,7 @@ export class Coordinator implements KeyValueService {
     const { read, write } = target.consistency;
     const plans: KeyPlan[] = operation.keys.map((key, index) => {
       const slot = slotOf(key);
-      const replicas = ring.preferenceList(slot).map((member) =>
-        (ring.members[member] as { id: string }).id);
+      const replicas = ring.replicaIds(slot);
       return {
         key,
         db: databaseOf(operation, db, index),
@@ -198,7 +201,8 @@ export class Coordinator implements KeyValueService {
     // keeps its place in the connection's reply order either way.
     const ids = plans.map((plan) => `${plan.db}:${plan.key.latin1Slice()}`);
     this.keyLocks.acquire(distributed, ids, () => {
-      distributed.deadlineMs = this.clock.monotonicMs() + this.settings.requestTimeoutMs;
+      distributed.startedMs = this.clock.monotonicMs();
+      distributed.deadlineMs = distributed.startedMs + this.settings.requestTimeoutMs;
       this.inflight.add(distributed);
       distributed.start();
     });
@@ -218,8 +222,12 @@ export class Coordinator implements KeyValueService {
   private sweep(): void {
     if (this.inflight.size === 0) return;
     const nowMs = this.clock.monotonicMs();
+    const speculateBeforeMs = nowMs - this.settings.speculativeRetryMs;
     for (const operation of this.inflight) {
       if (operation.deadlineMs <= nowMs) operation.timeout();
+      else if (operation.waitingForReads && operation.startedMs <= speculateBeforeMs) {
+        operation.speculate();
+      }
     }
   }
 
@@ -251,6 +259,8 @@ export class Coordinator implements KeyValueService {
       replied: (operation) => {
         this.keyLocks.release(operation);
       },
+      readAll: () => this.settings.readRepairPercent > 0 &&
+        this.random.next() * 100 < this.settings.readRepairPercent,
       countReadRepair: () => {
         this.stats.readRepairs++;
       },

@@ -1,8 +1,10 @@
 /**
  * One KeyOperation coordinated across replicas (DESIGN.md section 5): read every key from
- * its preference list and wait for R answers (per key), apply the operation to the newest
- * values, write each change to its preference list and wait for W acknowledgements, then
- * reply. Answers arriving after the quorum still count for read repair: replicas that
+ * R replicas of its preference list (this node first when it is one; another replica for
+ * each that fails; all of them after a speculative-retry delay, or with the read-repair
+ * chance) and wait for R answers, apply the operation to the newest values, write each
+ * change to its whole preference list and wait for W acknowledgements, then reply.
+ * Answers arriving after the quorum still count for read repair: replicas asked that
  * returned an older record (or none) get the newest one written back.
  *
  * Keys are read and written independently (multi-key commands are not atomic across slots).
@@ -49,6 +51,11 @@ export interface OperationContext {
   replied(operation: DistributedOperation): void;
   countReadRepair(): void;
   /**
+   * Whether this read asks every replica, not just R of them: the read-repair chance
+   * (replicas not asked are not repaired by the read; anti-entropy covers them).
+   */
+  readAll(): boolean;
+  /**
    * Keeps the write for a replica that failed as a durable hint; `listener` hears (with
    * `token`) when the hint is durable. False when hints are off or a bound refused it.
    */
@@ -61,12 +68,22 @@ type Phase = 'reading' | 'writing' | 'done';
 export class DistributedOperation implements DurabilityListener {
   private phase: Phase = 'reading';
   private readonly reads: ReadQuorum[];
+  /**
+   * Per key, the replicas in the order they are asked (this node first, then preference
+   * order) and how many of them were asked. A read asks R replicas, one more for each
+   * that fails, and the rest when `speculate` runs (a replica slow to answer).
+   */
+  private readonly readOrder: Array<readonly string[]> = [];
+  private readonly asked: number[] = [];
+  private readonly askedWanted: number[] = [];
   private writes: Array<WriteQuorum | null> = [];
   /** The record written per key (kept to hint replicas that fail). */
   private readonly records: Array<StoredRecord | null> = [];
   private repaired = false;
   /** Set when the operation starts (it may wait for earlier operations on its keys). */
   deadlineMs = Number.POSITIVE_INFINITY;
+  /** When the operation started (monotonic ms), for the speculative retry of reads. */
+  startedMs = 0;
   private readonly slot: unknown;
 
   constructor(
@@ -76,7 +93,9 @@ export class DistributedOperation implements DurabilityListener {
     private readonly plans: readonly KeyPlan[],
   ) {
     this.slot = target.defer();
-    this.reads = plans.map((plan) => new ReadQuorum(plan.replicas, plan.readRequired));
+    // A blind write (plain SET) reads nothing: no read quorums.
+    this.reads = operation.readsValues
+      ? plans.map((plan) => new ReadQuorum(plan.replicas, plan.readRequired)) : [];
   }
 
   start(): void {
@@ -84,7 +103,28 @@ export class DistributedOperation implements DurabilityListener {
       this.applyAndWrite();
       return;
     }
-    this.plans.forEach((plan, index) => this.readKey(plan, index));
+    const readAll = this.context.readAll();
+    this.plans.forEach((plan, index) => this.readKey(plan, index, readAll));
+    this.checkReads();
+  }
+
+  /** True while some key still waits for its read quorum (speculative retry applies). */
+  get waitingForReads(): boolean {
+    return this.phase === 'reading';
+  }
+
+  /**
+   * The replicas asked have been slow to answer: ask every replica not asked yet (cf.
+   * Cassandra's speculative retry), so a replica paused but not yet known down costs a
+   * read this delay, not the request timeout.
+   */
+  speculate(): void {
+    if (this.phase !== 'reading') return;
+    for (let index = 0; index < this.reads.length; index++) {
+      if ((this.reads[index] as ReadQuorum).outcome !== 'pending') continue;
+      this.askedWanted[index] = (this.readOrder[index] as readonly string[]).length;
+      this.askMore(index);
+    }
     this.checkReads();
   }
 
@@ -136,16 +176,39 @@ export class DistributedOperation implements DurabilityListener {
     }
   }
 
-  private readKey(plan: KeyPlan, index: number): void {
+  private readKey(plan: KeyPlan, index: number, readAll: boolean): void {
     const quorum = this.reads[index] as ReadQuorum;
     const self = this.context.selfId;
-    if (plan.readRequired === 1 && plan.replicas.includes(self)) {
+    const local = plan.replicas.includes(self);
+    if (plan.readRequired === 1 && local) {
       // ONE with a local replica: the local answer is the read (no remote round trip).
       quorum.respond(self, this.context.readLocal(plan));
       for (const replica of plan.replicas) if (replica !== self) quorum.fail(replica);
+      this.readOrder[index] = plan.replicas;
+      this.asked[index] = plan.replicas.length;
+      this.askedWanted[index] = plan.replicas.length;
       return;
     }
-    for (const replica of plan.replicas) {
+    this.readOrder[index] = local
+      ? [self, ...plan.replicas.filter((replica) => replica !== self)] : plan.replicas;
+    this.asked[index] = 0;
+    this.askedWanted[index] = readAll ? plan.replicas.length : plan.readRequired;
+    this.askMore(index);
+  }
+
+  /**
+   * Asks replicas in order until as many are answering or in flight as wanted (a replica
+   * that failed does not count), or every replica was asked.
+   */
+  private askMore(index: number): void {
+    const quorum = this.reads[index] as ReadQuorum;
+    const order = this.readOrder[index] as readonly string[];
+    const plan = this.plans[index] as KeyPlan;
+    const wanted = this.askedWanted[index] as number;
+    let asked = this.asked[index] as number;
+    while (asked < order.length && asked - quorum.failures < wanted) {
+      const replica = order[asked++] as string;
+      this.asked[index] = asked;
       if (replica === this.context.selfId) {
         quorum.respond(replica, this.context.readLocal(plan));
       } else if (this.context.isDown(replica)) {
@@ -157,6 +220,14 @@ export class DistributedOperation implements DurabilityListener {
     }
   }
 
+  /** Every replica asked for a key has answered or failed, and no more will be asked. */
+  private readSettled(index: number): boolean {
+    const quorum = this.reads[index] as ReadQuorum;
+    const asked = this.asked[index] as number;
+    if (quorum.responses < asked) return false;
+    return quorum.outcome !== 'pending' || asked === (this.readOrder[index] as string[]).length;
+  }
+
   private onRead(index: number, replica: string, error: Error | null, reply: unknown): void {
     const quorum = this.reads[index] as ReadQuorum;
     if (error !== null) quorum.fail(replica);
@@ -166,6 +237,8 @@ export class DistributedOperation implements DurabilityListener {
     } else {
       quorum.fail(replica);
     }
+    // A replica that failed is replaced by the next one not asked yet.
+    if (this.phase === 'reading' && quorum.outcome === 'pending') this.askMore(index);
     if (this.phase === 'reading') this.checkReads();
     this.maybeRepair();
     this.maybeEnd();
@@ -181,7 +254,7 @@ export class DistributedOperation implements DurabilityListener {
       // An impossible quorum fails once every replica still able to answer has (or the
       // timeout failed it), so the error counts what the replicas really did: failing at a
       // known-down replica used to report "0 of 3" while the live ones were answering.
-      if (outcome === 'impossible' && !quorum.complete) continue;
+      if (outcome === 'impossible' && !this.readSettled(index)) continue;
       if (outcome === 'impossible') {
         const plan = this.plans[index] as KeyPlan;
         this.fail(`CLUSTERDOWN read quorum not reached${timedOut ? ' (timed out)' : ''}: ` +
@@ -197,10 +270,11 @@ export class DistributedOperation implements DurabilityListener {
   private applyAndWrite(): void {
     this.phase = 'writing';
     const nowMs = this.context.nowMs();
-    const values: Array<LiveValue | undefined> = this.reads.map((quorum) => {
-      const newest = quorum.newest;
-      return newest !== null && newest.isLive(nowMs) ? newest : undefined;
-    });
+    const values: Array<LiveValue | undefined> = new Array(this.plans.length);
+    for (let index = 0; index < this.reads.length; index++) {
+      const newest = (this.reads[index] as ReadQuorum).newest;
+      values[index] = newest !== null && newest.isLive(nowMs) ? newest : undefined;
+    }
     const changes = this.operation.apply(values, nowMs);
     this.writes = this.plans.map(() => null);
     changes.forEach((change, index) => {
@@ -283,7 +357,9 @@ export class DistributedOperation implements DurabilityListener {
   /** Once every replica answered a read, write the newest record back to stale ones. */
   private maybeRepair(): void {
     if (this.repaired || !this.operation.readsValues) return;
-    if (!this.reads.every((quorum) => quorum.complete)) return;
+    for (let index = 0; index < this.reads.length; index++) {
+      if (!this.readSettled(index)) return;
+    }
     this.repaired = true;
     this.reads.forEach((quorum, index) => {
       const newest = quorum.newest;
@@ -304,7 +380,7 @@ export class DistributedOperation implements DurabilityListener {
   private maybeEnd(): void {
     if (this.phase !== 'done') return;
     const readsDone = !this.operation.readsValues || this.repaired ||
-      this.reads.every((quorum) => quorum.complete);
+      this.reads.every((_, index) => this.readSettled(index));
     if (readsDone) this.end();
   }
 

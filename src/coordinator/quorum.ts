@@ -29,6 +29,16 @@ abstract class Quorum {
     return this.answered.size;
   }
 
+  /** Replicas that failed. */
+  get failures(): number {
+    return this.failed.size;
+  }
+
+  /** Replicas that answered or failed. */
+  get responses(): number {
+    return this.answered.size + this.failed.size;
+  }
+
   /** True once every replica answered or failed. */
   get complete(): boolean {
     return this.answered.size + this.failed.size === this.replicas.length;

@@ -32,6 +32,7 @@ export class PeerError extends Error {
 }
 
 const RECONNECT_BACKOFF_MAX = 10;
+const OUTPUT_BYTES_MIN = 4096;
 
 export class PeerClient {
   private socket: Socket | null = null;
@@ -41,7 +42,9 @@ export class PeerClient {
   private readonly pending: PeerCallback[] = [];
   /** Requests waiting for the handshake. */
   private readonly waiting: Array<{ bytes: Buffer; callback: PeerCallback }> = [];
-  private output: Buffer[] = [];
+  /** Requests of this turn, encoded, in output[0, outputLength). */
+  private output = Buffer.allocUnsafe(OUTPUT_BYTES_MIN);
+  private outputLength = 0;
   private flushScheduled = false;
   private failures = 0;
   private reconnectAt = 0;
@@ -78,13 +81,13 @@ export class PeerClient {
     if (this.inflight >= this.options.inflightMax) {
       return callback(new PeerError(`too many requests in flight to ${this.peerId}`), null);
     }
-    const bytes = encodeRequest(args);
     if (this.inflight === 0) this.lastProgressMs = this.options.clock.monotonicMs();
     if (this.authenticated) {
       this.pending.push(callback);
-      this.queue(bytes);
+      this.queueRequest(args);
       return;
     }
+    const bytes = encodeRequest(args);
     if (this.options.clock.monotonicMs() < this.reconnectAt) {
       return callback(new PeerError(`peer ${this.peerId} unreachable`), null);
     }
@@ -198,7 +201,26 @@ export class PeerClient {
   }
 
   private queue(bytes: Buffer): void {
-    this.output.push(bytes);
+    this.reserve(bytes.length);
+    this.outputLength += bytes.copy(this.output, this.outputLength);
+    this.scheduleFlush();
+  }
+
+  /** Encodes a request straight into the turn's output (no buffer per request). */
+  private queueRequest(args: ReadonlyArray<Buffer | string>): void {
+    this.reserve(encodedSize(args));
+    this.outputLength = encodeInto(args, this.output, this.outputLength);
+    this.scheduleFlush();
+  }
+
+  private reserve(bytes: number): void {
+    if (this.outputLength + bytes <= this.output.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.output.length * 2, this.outputLength + bytes));
+    this.output.copy(grown, 0, 0, this.outputLength);
+    this.output = grown;
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flushBound);
@@ -208,10 +230,13 @@ export class PeerClient {
   private flush(): void {
     this.flushScheduled = false;
     const socket = this.socket;
-    if (socket === null || this.output.length === 0) return;
-    const chunks = this.output;
-    this.output = [];
-    socket.write(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    if (socket === null || this.outputLength === 0) return;
+    // The socket may hold on to what it is given: the next turn's requests go to a new
+    // buffer, sized after this one.
+    const bytes = this.output.subarray(0, this.outputLength);
+    this.output = Buffer.allocUnsafe(Math.max(OUTPUT_BYTES_MIN, this.outputLength));
+    this.outputLength = 0;
+    socket.write(bytes);
   }
 
   /**
@@ -224,7 +249,7 @@ export class PeerClient {
     this.socket = null;
     this.parser = null;
     this.authenticated = false;
-    this.output = [];
+    this.outputLength = 0;
     socket?.destroy();
     if (!this.closed && backoff) {
       this.failures = Math.min(this.failures + 1, RECONNECT_BACKOFF_MAX);
@@ -239,18 +264,46 @@ export class PeerClient {
 }
 
 export function encodeRequest(args: ReadonlyArray<Buffer | string>): Buffer {
+  const bytes = Buffer.allocUnsafe(encodedSize(args));
+  return bytes.subarray(0, encodeInto(args, bytes, 0));
+}
+
+/** An upper bound of a request's encoded size (headers counted at 16 bytes). */
+function encodedSize(args: ReadonlyArray<Buffer | string>): number {
   let size = 16;
   for (const arg of args) {
     size += (typeof arg === 'string' ? Buffer.byteLength(arg) : arg.length) + 16;
   }
-  const bytes = Buffer.allocUnsafe(size);
-  let offset = bytes.write(`*${args.length}\r\n`, 0, 'latin1');
+  return size;
+}
+
+/** Writes a request as a RESP array of bulk strings at `offset`; returns the end offset. */
+function encodeInto(args: ReadonlyArray<Buffer | string>, bytes: Buffer, offset: number): number {
+  offset = writeHeader(bytes, offset, 42, args.length);
   for (const arg of args) {
-    const value = typeof arg === 'string' ? Buffer.from(arg) : arg;
-    offset += bytes.write(`$${value.length}\r\n`, offset, 'latin1');
-    offset += value.copy(bytes, offset);
+    if (typeof arg === 'string') {
+      const length = Buffer.byteLength(arg);
+      offset = writeHeader(bytes, offset, 36, length);
+      offset += bytes.write(arg, offset, length, 'utf8');
+    } else {
+      offset = writeHeader(bytes, offset, 36, arg.length);
+      offset += arg.copy(bytes, offset);
+    }
     bytes[offset++] = 13;
     bytes[offset++] = 10;
   }
-  return bytes.subarray(0, offset);
+  return offset;
+}
+
+/** `<marker><count>\r\n` for a non-negative count. */
+function writeHeader(bytes: Buffer, offset: number, marker: number, count: number): number {
+  bytes[offset++] = marker;
+  if (count < 10) {
+    bytes[offset++] = 48 + count;
+  } else {
+    offset += bytes.write(String(count), offset, 'latin1');
+  }
+  bytes[offset++] = 13;
+  bytes[offset++] = 10;
+  return offset;
 }

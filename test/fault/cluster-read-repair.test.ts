@@ -18,8 +18,10 @@ const sessions: Session[] = [];
 before(async () => {
   // Hints and periodic anti-entropy off: they would repair the stale replica before the
   // read does (hinted handoff has its own tests).
+  // Every read asks all replicas (read-repair-chance 100): a QUORUM read otherwise asks only
+  // two, and repairs only those.
   cluster = await startCluster({ nodes: 3, args: ['--hinted-handoff', 'no',
-    '--anti-entropy-interval', '3600000'] });
+    '--anti-entropy-interval', '3600000', '--read-repair-chance', '100'] });
 });
 
 after(async () => {
