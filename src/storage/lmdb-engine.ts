@@ -3,18 +3,19 @@
  * written by a dedicated thread (lmdb-writer.ts).
  *
  * The writes of one event-loop turn form a group. When the turn ends the group is appended
- * to the commit log with one write(2), then handed to the writer thread, which applies
- * queued groups to LMDB in one transaction each time it gets to run. Until the writer
- * reports a group committed, its writes live in an in-memory overlay that reads consult
- * first, so clients read their own writes at once.
+ * to the commit log with one write(2); groups are handed to the writer thread every few
+ * milliseconds, and it applies what it gathered to LMDB in one transaction. Until the
+ * writer reports a group committed, its writes live in an in-memory overlay that reads
+ * consult first, so clients read their own writes at once.
  *
  * Durability (redis.conf appendfsync), i.e. when `whenDurable` reports a write:
  *  - 'always':   after its group is in the commit log and fdatasync'ed;
  *  - 'everysec': after its group is in the commit log (a process crash cannot lose it); the
  *                log is fdatasync'ed every second, so power loss loses at most ~1 s;
  *  - 'no':       as 'everysec', without the periodic fdatasync (the OS flushes).
- * LMDB commits with lmdb-js's overlapping sync, which keeps the data file intact on power
- * loss; a commit-log segment is deleted only once LMDB has flushed every group in it.
+ * LMDB commits are plain synchronous commits (data, fsync, meta, fsync; see lmdb-open.ts),
+ * which keep the data file intact on power loss; a commit-log segment is deleted only once
+ * LMDB has flushed every group in it.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
