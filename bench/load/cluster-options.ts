@@ -60,9 +60,9 @@ requests/s, p50 and p99, the RingKV/Redis Cluster ratios and the QUORUM target c
 
   --rounds N               measured rounds (default 3)
   --tests set,get          redis-benchmark tests (-t), default set,get
-  --requests N             requests per test and run, -P 1 (default 25000)
+  --requests N             requests per test and run, -P 1 (default 100000)
   --warmup N               unrecorded warm-up requests per test, system and routing
-                           (default 5000, 0 = off)
+                           (default 20000, 0 = off)
   --clients N              parallel connections (-c, default 50)
   --value-bytes N          value size (-d, default 100)
   --keyspace N             random keys (-r, default 100000)
@@ -156,8 +156,8 @@ export function parseClusterOptions(argv: readonly string[]): ClusterCompareOpti
   const options: ClusterCompareOptions = {
     rounds: integer('rounds', values.rounds, 3, 1, ROUNDS_MAX),
     tests,
-    requests: integer('requests', values.requests, 25_000, 1, REQUESTS_MAX),
-    warmupRequests: integer('warmup', values.warmup, 5_000, 0, REQUESTS_MAX),
+    requests: integer('requests', values.requests, 100_000, 1, REQUESTS_MAX),
+    warmupRequests: integer('warmup', values.warmup, 20_000, 0, REQUESTS_MAX),
     clients: integer('clients', values.clients, 50, 1, CLIENTS_MAX),
     valueBytes: integer('value-bytes', values['value-bytes'], 100, 1, VALUE_BYTES_MAX),
     keyspace: integer('keyspace', values.keyspace, 100_000, 1, KEYSPACE_MAX),

@@ -68,9 +68,11 @@ export interface LmdbEngineOptions {
 }
 
 const EVERYSEC_SYNC_MS = 1000;
-/** How long logged groups wait before they are handed to the writer thread in one message. */
-const HANDOFF_MS = 5;
+/** How long logged groups gather before they go to the writer thread in one message. */
+const HANDOFF_MS = 100;
 const STAGING_BYTES_MIN = 64 * 1024;
+/** Staged bytes that are handed over at once (bounds the copy and the transaction). */
+const STAGING_BYTES_MAX = 8 * 1024 * 1024;
 
 export class LmdbEngine implements StorageEngine {
   private readonly root: RootDatabase<Buffer, Buffer>;
@@ -176,7 +178,7 @@ export class LmdbEngine implements StorageEngine {
   /** Resolves when everything written so far is committed and flushed in LMDB. */
   async flush(): Promise<void> {
     this.seal();
-    this.handOff(true);
+    this.handOff();
     const sequence = this.lastSequence;
     if (this.flushedSequence < sequence) {
       await new Promise<void>((resolve) => this.flushWaiters.push({ sequence, resolve }));
@@ -243,9 +245,11 @@ export class LmdbEngine implements StorageEngine {
   }
 
   /**
-   * Copies a logged group into the staging buffer the writer gets next. Groups are handed
-   * over every HANDOFF_MS rather than per event-loop turn: a message per turn cost more main
-   * thread time than the copy, and the writer gathers GATHER_MS of groups per transaction.
+   * Copies a logged group into the staging buffer the writer gets next. Groups gather for
+   * HANDOFF_MS (or STAGING_BYTES_MAX) and go over in one message, applied in one LMDB
+   * transaction: each put into a random key copies a 4 KiB page once per transaction, so
+   * larger transactions write fewer pages per put, and every message wakes the writer
+   * thread, which on a small machine preempts this one (bench/RESULTS.md).
    */
   private stage(bytes: Buffer): void {
     if (this.staged + bytes.length > this.staging.length) {
@@ -256,30 +260,26 @@ export class LmdbEngine implements StorageEngine {
     }
     bytes.copy(this.staging, this.staged);
     this.staged += bytes.length;
-    if (this.handoffTimer === null) {
+    if (this.staged >= STAGING_BYTES_MAX) {
+      this.handOff();
+    } else if (this.handoffTimer === null) {
       this.handoffTimer = setTimeout(this.handOffBound, HANDOFF_MS);
     }
   }
 
-  /** Transfers the staged groups to the writer thread; `urgent` when a flush waits. */
-  private handOff(urgent = false): void {
+  /** Transfers the staged groups to the writer thread. */
+  private handOff(): void {
     if (this.handoffTimer !== null) clearTimeout(this.handoffTimer);
     this.handoffTimer = null;
-    if (this.staged === 0) {
-      // Groups handed over earlier may still be gathering in the writer.
-      if (urgent && this.flushedSequence < this.lastSequence) {
-        this.writer?.postMessage({ type: 'hurry' });
-      }
-      return;
-    }
+    if (this.staged === 0) return;
     const staging = this.staging;
     const length = this.staged;
     // The next buffer starts at about this batch's size: allocation follows the write rate.
     this.staging = Buffer.allocUnsafeSlow(Math.max(STAGING_BYTES_MIN, length));
     this.staged = 0;
     const bytes = staging.buffer as ArrayBuffer;
-    this.writer?.postMessage({ type: 'apply', sequence: this.lastSequence, bytes, length,
-      urgent }, [bytes]);
+    this.writer?.postMessage({ type: 'apply', sequence: this.lastSequence, bytes, length },
+      [bytes]);
   }
 
   private reportDurable(group: Group): void {

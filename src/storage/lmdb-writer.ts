@@ -1,12 +1,12 @@
 /**
  * The LMDB writer thread. The main thread logs each group of writes in the commit log and
  * answers clients; this thread applies the groups to LMDB behind it, off the event loop.
- * When it falls behind it takes every queued group at once into one transaction: a key
- * written again in the same transaction lands on a page that transaction already copied.
+ * The main thread gathers groups for a while (lmdb-engine.ts, HANDOFF_MS) and sends them in
+ * one message, which this thread applies at once in one transaction; messages that queued
+ * up while it was busy go into one transaction together.
  *
- * Messages in:  { type: 'apply', sequence, bytes, length, urgent }  (commit-log groups up
- *                 to `sequence` in bytes[0, length), transferred)
- *               { type: 'hurry' }  (a flush waits: apply what is queued without gathering)
+ * Messages in:  { type: 'apply', sequence, bytes, length }  (commit-log groups up to
+ *                 `sequence` in bytes[0, length), transferred)
  *               { type: 'close' }
  * Messages out: { type: 'committed', sequence }  (visible to readers)
  *               { type: 'flushed', sequence }    (durable in the data file)
@@ -22,82 +22,38 @@ interface ApplyMessage {
   sequence: number;
   bytes: ArrayBuffer;
   length: number;
-  /** Someone waits for these groups to be flushed: apply them without gathering. */
-  urgent: boolean;
 }
 
 interface CloseMessage {
   type: 'close';
 }
 
-/** A flush waits for groups already handed over: stop gathering. */
-interface HurryMessage {
-  type: 'hurry';
-}
 
 const port = parentPort;
 if (port === null) throw new Error('lmdb-writer must run in a worker thread');
 const { root, tables } = openDatabases(workerData as WriterData);
 let queue: ApplyMessage[] = [];
-let running = false;
+let scheduled = false;
 let closing = false;
-/** Set by an urgent message (a flush is waited for): apply without gathering. */
-let urgent = false;
-/** Ends the current gathering pause early. */
-let wake: (() => void) | null = null;
-/**
- * How long groups gather before a transaction takes them all. Each put into a random key
- * copies a 4 KiB page once per transaction, so larger transactions write fewer pages per
- * put and leave more CPU to the main thread on a small machine (bench/RESULTS.md); the
- * main thread serves reads from its overlay meanwhile, and the commit log keeps the
- * groups durable.
- */
-const GATHER_MS = 200;
 
-port.on('message', (message: ApplyMessage | CloseMessage | HurryMessage) => {
+port.on('message', (message: ApplyMessage | CloseMessage) => {
   if (message.type === 'close') {
     closing = true;
-    if (!running) void close();
-    return;
-  }
-  if (message.type === 'hurry') {
-    urgent = true;
-    wake?.();
+    if (!scheduled) void close();
     return;
   }
   queue.push(message);
-  if (message.urgent) {
-    urgent = true;
-    wake?.();
+  // Messages already waiting arrive before the immediate: one transaction takes them all.
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(drain);
   }
-  if (!running) void drain();
 });
 
-function gather(): Promise<void> {
-  return new Promise((resolve) => {
-    if (urgent) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => {
-      wake = null;
-      resolve();
-    }, GATHER_MS);
-    wake = () => {
-      clearTimeout(timer);
-      wake = null;
-      resolve();
-    };
-  });
-}
-
-async function drain(): Promise<void> {
-  running = true;
+function drain(): void {
+  scheduled = false;
   try {
-    for (;;) {
-      await gather();
-      urgent = false;
-      if (queue.length === 0) break;
+    if (queue.length > 0) {
       const batch = queue;
       queue = [];
       const sequence = (batch[batch.length - 1] as ApplyMessage).sequence;
@@ -108,10 +64,8 @@ async function drain(): Promise<void> {
     }
   } catch (error) {
     port?.postMessage({ type: 'error', message: (error as Error).message });
-  } finally {
-    running = false;
   }
-  if (closing) await close();
+  if (closing) void close();
 }
 
 /** Writes the groups in one transaction, in log order. */
