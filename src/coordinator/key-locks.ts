@@ -34,7 +34,8 @@ export class KeyLocks<Owner> {
   /** Queues `owner` on `ids`; `start` runs now if no earlier operation holds any of them. */
   acquire(owner: Owner, ids: readonly string[], start: () => void): void {
     assert(!this.held.has(owner), 'an owner holds one lock at a time');
-    const lock: Lock<Owner> = { owner, ids: [...new Set(ids)], blockedOn: 0, start };
+    const unique = ids.length === 1 ? ids : [...new Set(ids)];
+    const lock: Lock<Owner> = { owner, ids: unique, blockedOn: 0, start };
     this.held.set(owner, lock);
     for (const id of lock.ids) {
       const queue = this.queues.get(id);

@@ -10,60 +10,77 @@ import { compareVersions } from '../versioning/version.js';
 
 export type QuorumOutcome = 'pending' | 'met' | 'impossible';
 
+/**
+ * Replica states are bit masks over the preference list (N is at most 16, see the
+ * replication-factor directive): a quorum is built for every key of every distributed
+ * operation, and Sets per quorum were a visible share of the coordinator's allocations.
+ */
 abstract class Quorum {
-  protected readonly answered = new Set<string>();
-  protected readonly failed = new Set<string>();
+  protected answeredMask = 0;
+  protected failedMask = 0;
+  protected answeredCount = 0;
+  protected failedCount = 0;
 
   constructor(readonly replicas: readonly string[], readonly required: number) {
     assert(required >= 1, 'a quorum needs at least one replica');
+    assert(replicas.length <= 30, 'a preference list fits a bit mask');
   }
 
   get outcome(): QuorumOutcome {
-    if (this.answered.size >= this.required) return 'met';
-    if (this.replicas.length - this.failed.size < this.required) return 'impossible';
+    if (this.answeredCount >= this.required) return 'met';
+    if (this.replicas.length - this.failedCount < this.required) return 'impossible';
     return 'pending';
   }
 
   /** Replicas that answered successfully. */
   get successes(): number {
-    return this.answered.size;
+    return this.answeredCount;
   }
 
   /** Replicas that failed. */
   get failures(): number {
-    return this.failed.size;
+    return this.failedCount;
   }
 
   /** Replicas that answered or failed. */
   get responses(): number {
-    return this.answered.size + this.failed.size;
+    return this.answeredCount + this.failedCount;
   }
 
   /** True once every replica answered or failed. */
   get complete(): boolean {
-    return this.answered.size + this.failed.size === this.replicas.length;
+    return this.answeredCount + this.failedCount === this.replicas.length;
   }
 
   fail(replica: string): void {
-    if (!this.replicas.includes(replica) || this.answered.has(replica)) return;
-    this.failed.add(replica);
+    const bit = this.bitOf(replica);
+    if (bit === 0 || (this.answeredMask & bit) !== 0 || (this.failedMask & bit) !== 0) return;
+    this.failedMask |= bit;
+    this.failedCount++;
+  }
+
+  /** The replica's bit in the masks; 0 for a replica outside the preference list. */
+  protected bitOf(replica: string): number {
+    const index = this.replicas.indexOf(replica);
+    return index === -1 ? 0 : 1 << index;
   }
 
   protected accept(replica: string): boolean {
-    if (!this.replicas.includes(replica) || this.answered.has(replica) ||
-        this.failed.has(replica)) {
-      return false;
-    }
-    this.answered.add(replica);
+    const bit = this.bitOf(replica);
+    if (bit === 0 || ((this.answeredMask | this.failedMask) & bit) !== 0) return false;
+    this.answeredMask |= bit;
+    this.answeredCount++;
     return true;
   }
 }
 
 export class WriteQuorum extends Quorum {
   /** Failed replicas whose write is kept as a durable hint (sloppy quorum counts them). */
-  private readonly hinted = new Set<string>();
+  private hintedMask = 0;
+  private hintedCount = 0;
   /** Failed replicas whose hint was refused (a bound, hints off) or did not become durable. */
-  private readonly unhinted = new Set<string>();
+  private unhintedMask = 0;
+  private unhintedCount = 0;
 
   constructor(replicas: readonly string[], required: number, private readonly sloppy = false) {
     super(replicas, required);
@@ -75,14 +92,20 @@ export class WriteQuorum extends Quorum {
 
   /** The write for a failed replica is durable as a hint on this coordinator. */
   hint(replica: string): void {
-    if (this.replicas.includes(replica) && !this.answered.has(replica)) this.hinted.add(replica);
+    const bit = this.bitOf(replica);
+    if (bit === 0 || (this.answeredMask & bit) !== 0 || (this.hintedMask & bit) !== 0) return;
+    this.hintedMask |= bit;
+    this.hintedCount++;
   }
 
   /** The hint for a failed replica was refused or failed: it can never stand in. */
   unhintable(replica: string): void {
-    if (this.replicas.includes(replica) && !this.answered.has(replica)) {
-      this.unhinted.add(replica);
+    const bit = this.bitOf(replica);
+    if (bit === 0 || (this.answeredMask & bit) !== 0 || (this.unhintedMask & bit) !== 0) {
+      return;
     }
+    this.unhintedMask |= bit;
+    this.unhintedCount++;
   }
 
   /**
@@ -95,16 +118,17 @@ export class WriteQuorum extends Quorum {
   override get outcome(): QuorumOutcome {
     const strict = super.outcome;
     if (!this.sloppy || strict === 'met') return strict;
-    const answered = this.answered.size;
-    if (answered >= 1 && answered + this.hinted.size >= this.required) return 'met';
+    const answered = this.answeredCount;
+    if (answered >= 1 && answered + this.hintedCount >= this.required) return 'met';
     if (this.complete && answered === 0) return 'impossible';
-    if (this.replicas.length - this.unhinted.size < this.required) return 'impossible';
+    if (this.replicas.length - this.unhintedCount < this.required) return 'impossible';
     return 'pending';
   }
 
   /** Whether `replica` neither answered nor failed yet. */
   isPending(replica: string): boolean {
-    return !this.answered.has(replica) && !this.failed.has(replica);
+    const bit = this.bitOf(replica);
+    return bit !== 0 && ((this.answeredMask | this.failedMask) & bit) === 0;
   }
 
   /** Replicas that neither answered nor failed yet. */
@@ -114,13 +138,19 @@ export class WriteQuorum extends Quorum {
 }
 
 export class ReadQuorum extends Quorum {
-  private readonly records = new Map<string, StoredRecord | null>();
+  /** Answers by preference-list position (undefined: no answer). */
+  private readonly records: Array<StoredRecord | null | undefined>;
   private newestRecord: StoredRecord | null = null;
+
+  constructor(replicas: readonly string[], required: number) {
+    super(replicas, required);
+    this.records = new Array(replicas.length);
+  }
 
   /** A replica's answer: its record for the key (tombstones included) or null for none. */
   respond(replica: string, record: StoredRecord | null): void {
     if (!this.accept(replica)) return;
-    this.records.set(replica, record);
+    this.records[this.replicas.indexOf(replica)] = record;
     if (record !== null && (this.newestRecord === null || isNewer(record, this.newestRecord))) {
       this.newestRecord = record;
     }
@@ -136,9 +166,12 @@ export class ReadQuorum extends Quorum {
     const newest = this.newestRecord;
     if (newest === null) return [];
     const stale: string[] = [];
-    for (const [replica, record] of this.records) {
-      if (record === null || compareVersions(record.version, newest.version) < 0) {
-        stale.push(replica);
+    for (let index = 0; index < this.replicas.length; index++) {
+      if ((this.answeredMask & (1 << index)) === 0) continue;
+      const record = this.records[index];
+      if (record === null || record === undefined ||
+          compareVersions(record.version, newest.version) < 0) {
+        stale.push(this.replicas[index] as string);
       }
     }
     return stale;

@@ -68,8 +68,13 @@ export interface LmdbEngineOptions {
 }
 
 const EVERYSEC_SYNC_MS = 1000;
-/** How long logged groups gather before they go to the writer thread in one message. */
-const HANDOFF_MS = 100;
+/**
+ * How long logged groups gather before they go to the writer thread in one message. With
+ * 100k random keys, 500 ms batches made SET -P 1 about a third faster than 100 ms ones on
+ * 2 cores (fewer pages copied and written per put, fewer writer wake-ups); the overlay and
+ * the commit log hold the batch meanwhile.
+ */
+const HANDOFF_MS = 500;
 const STAGING_BYTES_MIN = 64 * 1024;
 /** Staged bytes that are handed over at once (bounds the copy and the transaction). */
 const STAGING_BYTES_MAX = 8 * 1024 * 1024;
