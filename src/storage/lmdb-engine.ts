@@ -23,6 +23,7 @@ import { Worker } from 'node:worker_threads';
 import type { Database, RootDatabase, Transaction } from 'lmdb';
 import type { Logger } from 'pino';
 import { assert } from '../util/assert.js';
+import { murmur3 } from '../util/murmur3.js';
 import { CommitLog, GroupBuilder, LogOperation } from './commit-log.js';
 import {
   TABLE_NAMES,
@@ -50,9 +51,11 @@ interface Group {
 interface PendingWrite {
   readonly table: LmdbTable;
   readonly key: Buffer;
-  /** The key as a latin1 string: the overlay's Map key. */
-  readonly keyText: string;
+  /** murmur3 of the key: the overlay's Map key. */
+  readonly hash: number;
   readonly value: Buffer | null;
+  /** The next pending write of another key with the same hash (a collision chain). */
+  next: PendingWrite | null;
 }
 
 type WriterMessage =
@@ -161,7 +164,7 @@ export class LmdbEngine implements StorageEngine {
       this.group = group;
       setImmediate(this.sealBound);
     }
-    const write: PendingWrite = { table, key, keyText: table.textOf(key), value };
+    const write: PendingWrite = { table, key, hash: table.hashOf(key), value, next: null };
     table.setPending(write);
     group.writes.push(write);
     this.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
@@ -404,24 +407,21 @@ function settleGroup(group: Group): void {
 }
 
 /**
- * A table: LMDB plus the overlay of writes the writer thread has not committed yet (about
- * one gather window of writes, more while the writer lags). Range reads filter the overlay
- * linearly: they are rare next to point reads and writes, which then pay for one Map entry
- * per write and no ordered index.
+ * A table: LMDB plus the overlay of writes the writer thread has not committed yet (one
+ * handoff interval of writes, more while the writer lags). The overlay is keyed by a 32-bit
+ * hash of the key, with a chain for the rare keys that share one: hashing a key Buffer is
+ * cheaper than making a string of it, and integer keys keep the Map fast at tens of
+ * thousands of entries. Range reads filter the overlay linearly: they are rare next to
+ * point reads and writes.
  */
 class LmdbTable implements StorageTable {
-  private readonly overlay = new Map<string, PendingWrite>();
+  private readonly overlay = new Map<number, PendingWrite>();
   /**
-   * Unsettled writes per two-byte key prefix (the slot, for records): a read whose prefix
-   * has none skips the overlay lookup, which is most reads even while writes stream in.
-   */
-  private readonly pendingPerPrefix = new Uint32Array(0x10000);
-  /**
-   * The latin1 text of the last key looked up: a write usually reads the old record under
-   * the same key Buffer first, and keys are never changed once handed to a table.
+   * The hash of the last key looked up: a write usually reads the old record under the
+   * same key Buffer first, and keys are never changed once handed to a table.
    */
   private lastKey: Buffer | null = null;
-  private lastKeyText = '';
+  private lastHash = 0;
 
   constructor(
     readonly database: Database<Buffer, Buffer>,
@@ -430,9 +430,9 @@ class LmdbTable implements StorageTable {
   ) {}
 
   get(key: Buffer): Buffer | undefined {
-    if (this.overlay.size > 0 && this.pendingPerPrefix[prefixOf(key)] !== 0) {
-      const pending = this.overlay.get(this.textOf(key));
-      if (pending !== undefined) return pending.value ?? undefined;
+    if (this.overlay.size > 0) {
+      const pending = this.pending(key, this.hashOf(key));
+      if (pending !== null) return pending.value ?? undefined;
     }
     const bytes = readFast(this.database, key, this.engine.readOptions);
     // lmdb-js returns its reused read buffer with an own `length` property set to the value's
@@ -448,25 +448,41 @@ class LmdbTable implements StorageTable {
     this.engine.record(this, this.index, key, null);
   }
 
-  textOf(key: Buffer): string {
-    if (key === this.lastKey) return this.lastKeyText;
-    const text = key.latin1Slice();
+  hashOf(key: Buffer): number {
+    if (key === this.lastKey) return this.lastHash;
+    const hash = murmur3(key, OVERLAY_SEED);
     this.lastKey = key;
-    this.lastKeyText = text;
-    return text;
+    this.lastHash = hash;
+    return hash;
   }
 
+  /** The pending write of `key`, or null. */
+  private pending(key: Buffer, hash: number): PendingWrite | null {
+    for (let write = this.overlay.get(hash) ?? null; write !== null; write = write.next) {
+      if (write.key.equals(key)) return write;
+    }
+    return null;
+  }
+
+  /** The newest write of its key: it replaces a pending write of the same key. */
   setPending(write: PendingWrite): void {
-    this.overlay.set(write.keyText, write);
-    const prefix = prefixOf(write.key);
-    this.pendingPerPrefix[prefix] = (this.pendingPerPrefix[prefix] as number) + 1;
+    const head = this.overlay.get(write.hash);
+    if (head === undefined) {
+      this.overlay.set(write.hash, write);
+      return;
+    }
+    write.next = unlinked(head, write.key, null);
+    this.overlay.set(write.hash, write);
   }
 
   /** The writer committed this write: drop its overlay entry unless a later write owns it. */
   settle(write: PendingWrite): void {
-    const prefix = prefixOf(write.key);
-    this.pendingPerPrefix[prefix] = (this.pendingPerPrefix[prefix] as number) - 1;
-    if (this.overlay.get(write.keyText) === write) this.overlay.delete(write.keyText);
+    const head = this.overlay.get(write.hash);
+    if (head === undefined) return;
+    const rest = unlinked(head, null, write);
+    if (rest === head) return;
+    if (rest === null) this.overlay.delete(write.hash);
+    else this.overlay.set(write.hash, rest);
   }
 
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {
@@ -479,7 +495,9 @@ class LmdbTable implements StorageTable {
     const options = transaction === undefined ? { start, end } : { start, end, transaction };
     for (const entry of this.database.getRange(options)) {
       const key = Buffer.from(entry.key);
-      if (this.overlay.size > 0 && this.overlay.has(key.latin1Slice())) continue;
+      if (this.overlay.size > 0 && this.pending(key, murmur3(key, OVERLAY_SEED)) !== null) {
+        continue;
+      }
       while (index < pending.length && result.length < limit) {
         const write = pending[index] as PendingWrite;
         if (Buffer.compare(write.key, key) > 0) break;
@@ -504,16 +522,40 @@ class LmdbTable implements StorageTable {
     const first = prefixOf(start);
     const last = end.length === 0 ? 0xffff : prefixOf(end);
     const writes: PendingWrite[] = [];
-    for (const write of this.overlay.values()) {
-      const prefix = prefixOf(write.key);
-      if (prefix < first || prefix > last) continue;
-      if (Buffer.compare(write.key, start) >= 0 && Buffer.compare(write.key, end) < 0) {
-        writes.push(write);
+    for (const head of this.overlay.values()) {
+      for (let write: PendingWrite | null = head; write !== null; write = write.next) {
+        const prefix = prefixOf(write.key);
+        if (prefix < first || prefix > last) continue;
+        if (Buffer.compare(write.key, start) >= 0 && Buffer.compare(write.key, end) < 0) {
+          writes.push(write);
+        }
       }
     }
     writes.sort((a, b) => Buffer.compare(a.key, b.key));
     return writes;
   }
+}
+
+/** Exported for tests that need two keys with one hash. */
+export const OVERLAY_SEED = 0x6a09e667;
+
+/**
+ * The chain from `head` without the write of `key` (when a key is given) or without the
+ * write `write` itself (compared by identity: two removes of a key are both null). Returns
+ * `head` itself when nothing was removed; the chains are one entry long almost always.
+ */
+function unlinked(head: PendingWrite, key: Buffer | null, write: PendingWrite | null):
+    PendingWrite | null {
+  const matches = (candidate: PendingWrite): boolean =>
+    key !== null ? candidate.key.equals(key) : candidate === write;
+  if (matches(head)) return head.next;
+  for (let previous = head; previous.next !== null; previous = previous.next) {
+    if (matches(previous.next)) {
+      previous.next = previous.next.next;
+      return head;
+    }
+  }
+  return head;
 }
 
 /** lmdb-js accepts read options (the transaction) here; its type declarations omit them. */

@@ -1,7 +1,8 @@
 /**
- * The LMDB engine's reads against a model: puts, removes and reads of a few keys in random
- * order, with commits landing in between (flush) and a reopen at the end. Every read must
- * equal the model's value, whether it comes from the pending overlay or from LMDB.
+ * The LMDB engine's reads against a model: puts, removes, reads and range reads of a few
+ * keys in random order, with commits landing in between (flush) and a reopen at the end.
+ * Every read must equal the model's value, whether it comes from the pending overlay or
+ * from LMDB. Two of the keys share their overlay hash, so the collision chains are used.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,12 +10,29 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
+import { LmdbEngine, OVERLAY_SEED } from '../../src/storage/lmdb-engine.js';
 import { seededRandom } from '../../src/runtime/random.js';
+import { murmur3 } from '../../src/util/murmur3.js';
 
 const logger = pino({ level: 'silent' });
 const KEYS = 40;
 const STEPS = 3000;
+
+/** Two distinct keys with the same overlay hash (found by brute force, birthday bound). */
+function collidingKeys(): [string, string] {
+  const seen = new Map<number, string>();
+  for (let index = 0; index < 1_000_000; index++) {
+    const key = `collide-${index}`;
+    const hash = murmur3(Buffer.from(key), OVERLAY_SEED);
+    const other = seen.get(hash);
+    if (other !== undefined) return [other, key];
+    seen.set(hash, key);
+  }
+  throw new Error('no colliding keys found');
+}
+
+const COLLIDING = collidingKeys();
+const ALL_KEYS = [...Array.from({ length: KEYS }, (_, index) => `key-${index}`), ...COLLIDING];
 
 async function run(seed: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ringkv-engine-'));
@@ -25,7 +43,7 @@ async function run(seed: number): Promise<void> {
     await engine.open();
     let table = engine.table('records');
     for (let step = 0; step < STEPS; step++) {
-      const key = `key-${Math.floor(random.next() * KEYS)}`;
+      const key = ALL_KEYS[Math.floor(random.next() * ALL_KEYS.length)] as string;
       const choice = random.next();
       if (choice < 0.35) {
         const value = `${key}=${step}:${'x'.repeat(Math.floor(random.next() * 40))}`;
@@ -36,6 +54,12 @@ async function run(seed: number): Promise<void> {
         model.delete(key);
       } else if (choice < 0.48) {
         await engine.flush();
+      } else if (choice < 0.5) {
+        const listed = table.range(Buffer.from('a'), Buffer.from('z'), 1000)
+          .map(([listedKey, value]) => `${listedKey.toString()}=>${value.toString()}`);
+        const expected = [...model].sort(([a], [b]) => Buffer.compare(Buffer.from(a),
+          Buffer.from(b))).map(([modelKey, value]) => `${modelKey}=>${value}`);
+        assert.deepEqual(listed, expected, `seed ${seed}, step ${step}: range`);
       } else {
         assert.equal(table.get(Buffer.from(key))?.toString(), model.get(key),
           `seed ${seed}, step ${step}: ${key}`);
@@ -45,8 +69,7 @@ async function run(seed: number): Promise<void> {
     engine = new LmdbEngine({ dir, durability: 'no', logger });
     await engine.open();
     table = engine.table('records');
-    for (let index = 0; index < KEYS; index++) {
-      const key = `key-${index}`;
+    for (const key of ALL_KEYS) {
       assert.equal(table.get(Buffer.from(key))?.toString(), model.get(key), `reopened: ${key}`);
     }
   } finally {
