@@ -87,6 +87,14 @@ function loadUsers(config: Config, commands: CommandRegistry): Users {
   }
 }
 
+/** Keeps `settings[field]` equal to directive `name` as CONFIG SET changes it. */
+function follow<Settings, Field extends keyof Settings>(config: Config, settings: Settings,
+    field: Field, name: string, parse: (value: string) => Settings[Field]): void {
+  config.onChange(name, (value) => {
+    settings[field] = parse(value);
+  });
+}
+
 function limitsFrom(config: Config): Limits {
   const limits = defaultLimits();
   const apply = (): void => {
@@ -150,21 +158,12 @@ async function main(): Promise<void> {
     readRepairPercent: config.integer('read-repair-chance'),
     speculativeRetryMs: config.integer('speculative-retry'),
   };
-  config.onChange('read-repair-chance', (value) => {
-    coordinatorSettings.readRepairPercent = Number(value);
-  });
-  config.onChange('speculative-retry', (value) => {
-    coordinatorSettings.speculativeRetryMs = Number(value);
-  });
-  config.onChange('hinted-handoff', (value) => {
-    coordinatorSettings.hintedHandoff = value === 'yes';
-  });
-  config.onChange('sloppy-quorum', (value) => {
-    coordinatorSettings.sloppyQuorum = value === 'yes';
-  });
-  config.onChange('request-timeout', (value) => {
-    coordinatorSettings.requestTimeoutMs = Number(value);
-  });
+  const flag = (value: string): boolean => value === 'yes';
+  follow(config, coordinatorSettings, 'readRepairPercent', 'read-repair-chance', Number);
+  follow(config, coordinatorSettings, 'speculativeRetryMs', 'speculative-retry', Number);
+  follow(config, coordinatorSettings, 'hintedHandoff', 'hinted-handoff', flag);
+  follow(config, coordinatorSettings, 'sloppyQuorum', 'sloppy-quorum', flag);
+  follow(config, coordinatorSettings, 'requestTimeoutMs', 'request-timeout', Number);
   const coordinator = new Coordinator(store, clock, systemRandom, identity.nodeTag,
     runtime ?? standaloneView(identity.nodeId), coordinatorSettings);
   coordinator.start();
@@ -183,12 +182,8 @@ async function main(): Promise<void> {
     thresholdUs: config.integer('slowlog-log-slower-than'),
     maxLength: config.integer('slowlog-max-len'),
   };
-  config.onChange('slowlog-log-slower-than', (value) => {
-    slowlogSettings.thresholdUs = Number(value);
-  });
-  config.onChange('slowlog-max-len', (value) => {
-    slowlogSettings.maxLength = Number(value);
-  });
+  follow(config, slowlogSettings, 'thresholdUs', 'slowlog-log-slower-than', Number);
+  follow(config, slowlogSettings, 'maxLength', 'slowlog-max-len', Number);
   const slowlog = new SlowLog(slowlogSettings, () => clock.nowMs());
   const bind = bindAddresses(config);
   const listener = new ClientListener({

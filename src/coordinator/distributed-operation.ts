@@ -205,10 +205,12 @@ export class DistributedOperation implements DurabilityListener {
     const order = this.readOrder[index] as readonly string[];
     const plan = this.plans[index] as KeyPlan;
     const wanted = this.askedWanted[index] as number;
-    let asked = this.asked[index] as number;
-    while (asked < order.length && asked - quorum.failures < wanted) {
-      const replica = order[asked++] as string;
-      this.asked[index] = asked;
+    for (;;) {
+      // Re-read each time: a send that fails at once re-enters through onRead.
+      const asked = this.asked[index] as number;
+      if (asked >= order.length || asked - quorum.failures >= wanted) return;
+      const replica = order[asked] as string;
+      this.asked[index] = asked + 1;
       if (replica === this.context.selfId) {
         quorum.respond(replica, this.context.readLocal(plan));
       } else if (this.context.isDown(replica)) {

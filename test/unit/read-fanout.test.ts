@@ -30,7 +30,7 @@ interface Sent {
 }
 
 function harness(options: { replicas?: string[]; readRequired?: number; readAll?: boolean;
-    local?: StoredRecord | null } = {}) {
+    local?: StoredRecord | null; failAtOnce?: readonly string[] } = {}) {
   const sent: Sent[] = [];
   const writtenLocally: StoredRecord[] = [];
   let finished = false;
@@ -44,6 +44,8 @@ function harness(options: { replicas?: string[]; readRequired?: number; readAll?
     },
     sendToPeer: (replica, args, callback) => {
       sent.push({ replica, command: String(args[0]), callback });
+      // A link that refuses at once (no connection, too many in flight) calls back inside.
+      if (options.failAtOnce?.includes(replica)) callback(new Error('refused'), null);
     },
     recordFor: () => record(1, 'x'),
     nowMs: () => 1000,
@@ -165,4 +167,14 @@ test('ALL asks everyone; a read that cannot reach R fails once every replica ask
   assert.equal(run.filled, false);
   run.answer('c', null, null);
   assert.equal(run.filled, true);
+});
+
+test('a replica that fails inside the send is replaced once, not asked twice', () => {
+  const run = harness({ replicas: ['b', 'c', 'd'], failAtOnce: ['b'] });
+  run.distributed.start();
+  assert.deepEqual(run.reads(), ['b', 'c', 'd']);
+  run.answer('c', null, null);
+  run.answer('d', null, null);
+  assert.equal(run.filled, true);
+  assert.equal(run.finished, true);
 });
