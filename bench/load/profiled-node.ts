@@ -79,8 +79,11 @@ export async function startProfiledNode(profileDirectory: string, cleanup: Clean
     stop: async () => {
       const code = await stopChild();
       forget();
-      const profiles = readdirSync(profileDirectory).filter((name) => name.endsWith('.cpuprofile'));
-      const profile = profiles[0];
+      // V8 names them CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile; the LMDB writer
+      // thread writes its own: take the main thread's (thread 0).
+      const profiles = readdirSync(profileDirectory)
+        .filter((name) => name.endsWith('.cpuprofile')).sort();
+      const profile = profiles.find((name) => name.split('.')[4] === '0') ?? profiles[0];
       if (profile === undefined) {
         throw new Error(`no .cpuprofile written (exit code ${code})\n${output}`);
       }
