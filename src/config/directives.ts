@@ -174,7 +174,7 @@ export const DIRECTIVES: readonly Directive[] = [
       'all replicas); the others repair only the replicas they asked.' },
   { name: 'speculative-retry', kind: 'integer', defaultValue: '20', min: 1, max: INT_MAX,
     mutable: true, help: 'Milliseconds a read waits for its R replicas before asking the ' +
-      'others too (a replica paused but not yet known down).' },
+      'others too (a replica paused but not yet known down); checked every 20 ms.' },
   { name: 'hints-per-node-max', kind: 'integer', defaultValue: '1000000', min: 0,
     max: INT_MAX, mutable: false, help: 'Hints kept for one replica at most.' },
   { name: 'hints-bytes-max', kind: 'memory', defaultValue: '268435456', min: 0,
