@@ -3,10 +3,10 @@
  * written by a dedicated thread (lmdb-writer.ts).
  *
  * The writes of one event-loop turn form a group. When the turn ends the group is appended
- * to the commit log with one write(2); groups are handed to the writer thread every few
- * milliseconds, and it applies what it gathered to LMDB in one transaction. Until the
- * writer reports a group committed, its writes live in an in-memory overlay that reads
- * consult first, so clients read their own writes at once.
+ * to the commit log with one write(2); groups gather for HANDOFF_MS and go to the writer
+ * thread in one message, which it applies to LMDB in one transaction. Until the writer
+ * reports a group committed, its writes live in an in-memory overlay that reads consult
+ * first, so clients read their own writes at once.
  *
  * Durability (redis.conf appendfsync), i.e. when `whenDurable` reports a write:
  *  - 'always':   after its group is in the commit log and fdatasync'ed;
