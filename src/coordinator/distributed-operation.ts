@@ -189,7 +189,8 @@ export class DistributedOperation implements DurabilityListener {
       this.askedWanted[index] = plan.replicas.length;
       return;
     }
-    this.readOrder[index] = local
+    // With --cluster routing the coordinator is usually first already: no new array.
+    this.readOrder[index] = local && plan.replicas[0] !== self
       ? [self, ...plan.replicas.filter((replica) => replica !== self)] : plan.replicas;
     this.asked[index] = 0;
     this.askedWanted[index] = readAll ? plan.replicas.length : plan.readRequired;

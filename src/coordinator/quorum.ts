@@ -65,12 +65,14 @@ abstract class Quorum {
     return index === -1 ? 0 : 1 << index;
   }
 
-  protected accept(replica: string): boolean {
-    const bit = this.bitOf(replica);
-    if (bit === 0 || ((this.answeredMask | this.failedMask) & bit) !== 0) return false;
+  /** Counts the replica's answer; returns its position, or -1 if it cannot count. */
+  protected accept(replica: string): number {
+    const index = this.replicas.indexOf(replica);
+    const bit = index === -1 ? 0 : 1 << index;
+    if (bit === 0 || ((this.answeredMask | this.failedMask) & bit) !== 0) return -1;
     this.answeredMask |= bit;
     this.answeredCount++;
-    return true;
+    return index;
   }
 }
 
@@ -149,8 +151,9 @@ export class ReadQuorum extends Quorum {
 
   /** A replica's answer: its record for the key (tombstones included) or null for none. */
   respond(replica: string, record: StoredRecord | null): void {
-    if (!this.accept(replica)) return;
-    this.records[this.replicas.indexOf(replica)] = record;
+    const index = this.accept(replica);
+    if (index === -1) return;
+    this.records[index] = record;
     if (record !== null && (this.newestRecord === null || isNewer(record, this.newestRecord))) {
       this.newestRecord = record;
     }

@@ -209,10 +209,10 @@ export class CommitLog {
 
 /**
  * Appends the operations of every complete, valid group; returns the bytes consumed. Keys
- * and values are copies, or with `copy` false views of `bytes` (for a caller that owns them).
+ * and values are views of `bytes` (a segment read from disk, a batch transferred to the
+ * writer thread): the caller must own them and not change them.
  */
-export function decodeGroups(bytes: Buffer, operations: LoggedOperation[],
-    copy = true): number {
+export function decodeGroups(bytes: Buffer, operations: LoggedOperation[]): number {
   let offset = 0;
   while (offset + GROUP_HEADER_BYTES <= bytes.length) {
     const length = bytes.readUInt32BE(offset);
@@ -220,7 +220,7 @@ export function decodeGroups(bytes: Buffer, operations: LoggedOperation[],
     if (end > bytes.length) break;
     const payload = bytes.subarray(offset + GROUP_HEADER_BYTES, end);
     if (crc32(payload) !== bytes.readUInt32BE(offset + 4)) break;
-    const decoded = decodePayload(payload, copy);
+    const decoded = decodePayload(payload);
     if (decoded === null) break;
     for (const operation of decoded) operations.push(operation);
     offset = end;
@@ -228,7 +228,7 @@ export function decodeGroups(bytes: Buffer, operations: LoggedOperation[],
   return offset;
 }
 
-function decodePayload(payload: Buffer, copy: boolean): LoggedOperation[] | null {
+function decodePayload(payload: Buffer): LoggedOperation[] | null {
   const operations: LoggedOperation[] = [];
   let offset = 0;
   while (offset < payload.length) {
@@ -243,13 +243,11 @@ function decodePayload(payload: Buffer, copy: boolean): LoggedOperation[] | null
     if (end > payload.length || (kind !== LogOperation.Put && kind !== LogOperation.Remove)) {
       return null;
     }
-    const key = payload.subarray(keyStart, valueStart);
-    const value = kind === LogOperation.Put ? payload.subarray(valueStart, end) : null;
     operations.push({
       table,
       kind,
-      key: copy ? Buffer.from(key) : key,
-      value: copy && value !== null ? Buffer.from(value) : value,
+      key: payload.subarray(keyStart, valueStart),
+      value: kind === LogOperation.Put ? payload.subarray(valueStart, end) : null,
     });
     offset = end;
   }

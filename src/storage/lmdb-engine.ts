@@ -33,7 +33,7 @@ import {
   type StorageTable,
   type TableName,
 } from './engine.js';
-import { openDatabases } from './lmdb-open.js';
+import { applyOperations, openDatabases } from './lmdb-open.js';
 
 
 /** The writes of one event-loop turn. */
@@ -124,17 +124,7 @@ export class LmdbEngine implements StorageEngine {
     const operations = this.log.recover();
     if (operations.length > 0) {
       const tables = TABLE_NAMES.map((name) => (this.tables.get(name) as LmdbTable).database);
-      this.root.transactionSync(() => {
-        for (const operation of operations) {
-          const table = tables[operation.table];
-          assert(table !== undefined, 'commit log names an unknown table');
-          if (operation.kind === LogOperation.Put) {
-            table.putSync(operation.key, operation.value as Buffer);
-          } else {
-            table.removeSync(operation.key);
-          }
-        }
-      });
+      applyOperations({ root: this.root, tables }, operations);
       await this.root.flushed;
       this.options.logger.info({ operations: operations.length },
         'replayed the commit log into the data file');
@@ -546,14 +536,17 @@ export const OVERLAY_SEED = 0x6a09e667;
  */
 function unlinked(head: PendingWrite, key: Buffer | null, write: PendingWrite | null):
     PendingWrite | null {
-  const matches = (candidate: PendingWrite): boolean =>
-    key !== null ? candidate.key.equals(key) : candidate === write;
-  if (matches(head)) return head.next;
-  for (let previous = head; previous.next !== null; previous = previous.next) {
-    if (matches(previous.next)) {
-      previous.next = previous.next.next;
-      return head;
+  let previous: PendingWrite | null = null;
+  for (let candidate: PendingWrite | null = head; candidate !== null;
+    candidate = candidate.next) {
+    const matches = key !== null ? candidate.key.equals(key) : candidate === write;
+    if (!matches) {
+      previous = candidate;
+      continue;
     }
+    if (previous === null) return candidate.next;
+    previous.next = candidate.next;
+    return head;
   }
   return head;
 }

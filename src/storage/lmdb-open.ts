@@ -4,6 +4,7 @@
  * path within the process.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { LogOperation, type LoggedOperation } from './commit-log.js';
 import { TABLE_NAMES } from './engine.js';
 
 export interface WriterData {
@@ -41,4 +42,23 @@ export function openDatabases(data: WriterData): OpenedDatabases {
     cache: false,
   }));
   return { root, tables };
+}
+
+/**
+ * Applies commit-log operations in order in one transaction: the writer thread's batches,
+ * and the replay at start of what a crash left in the log.
+ */
+export function applyOperations({ root, tables }: OpenedDatabases,
+    operations: readonly LoggedOperation[]): void {
+  root.transactionSync(() => {
+    for (const operation of operations) {
+      const table = tables[operation.table];
+      if (table === undefined) throw new Error(`commit log names unknown table ${operation.table}`);
+      if (operation.kind === LogOperation.Put) {
+        table.putSync(operation.key, operation.value as Buffer);
+      } else {
+        table.removeSync(operation.key);
+      }
+    }
+  });
 }

@@ -14,8 +14,8 @@
  *               { type: 'closed' }
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeGroups, LogOperation, type LoggedOperation } from './commit-log.js';
-import { openDatabases, type WriterData } from './lmdb-open.js';
+import { decodeGroups, type LoggedOperation } from './commit-log.js';
+import { applyOperations, openDatabases, type WriterData } from './lmdb-open.js';
 
 interface ApplyMessage {
   type: 'apply';
@@ -31,7 +31,8 @@ interface CloseMessage {
 
 const port = parentPort;
 if (port === null) throw new Error('lmdb-writer must run in a worker thread');
-const { root, tables } = openDatabases(workerData as WriterData);
+const databases = openDatabases(workerData as WriterData);
+const root = databases.root;
 let queue: ApplyMessage[] = [];
 let scheduled = false;
 let closing = false;
@@ -73,19 +74,9 @@ function apply(batch: readonly ApplyMessage[]): void {
   const operations: LoggedOperation[] = [];
   // The transferred bytes belong to this thread: operations may point into them.
   for (const message of batch) {
-    decodeGroups(Buffer.from(message.bytes, 0, message.length), operations, false);
+    decodeGroups(Buffer.from(message.bytes, 0, message.length), operations);
   }
-  root.transactionSync(() => {
-    for (const operation of operations) {
-      const table = tables[operation.table];
-      if (table === undefined) throw new Error(`unknown table ${operation.table}`);
-      if (operation.kind === LogOperation.Put) {
-        table.putSync(operation.key, operation.value as Buffer);
-      } else {
-        table.removeSync(operation.key);
-      }
-    }
-  });
+  applyOperations(databases, operations);
 }
 
 async function close(): Promise<void> {

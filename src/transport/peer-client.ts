@@ -87,6 +87,8 @@ export class PeerClient {
       this.queueRequest(args);
       return;
     }
+    // Encoded now: the caller may reuse its argument Buffers (a read's record bytes) before
+    // the handshake lets the request leave.
     const bytes = encodeRequest(args);
     if (this.options.clock.monotonicMs() < this.reconnectAt) {
       return callback(new PeerError(`peer ${this.peerId} unreachable`), null);
@@ -174,10 +176,10 @@ export class PeerClient {
         if (proveError !== null) return this.disconnect(proveError);
         this.onAuthenticated();
       });
-      this.queue(encodeRequest(['PEER.PROVE',
-        clientProof(secret, cluster, serverNonce, clientNonce, selfId)]));
+      this.queueRequest(['PEER.PROVE',
+        clientProof(secret, cluster, serverNonce, clientNonce, selfId)]);
     });
-    this.queue(encodeRequest(['PEER.HELLO', cluster, selfId, clientNonce]));
+    this.queueRequest(['PEER.HELLO', cluster, selfId, clientNonce]);
   }
 
   private onAuthenticated(): void {
