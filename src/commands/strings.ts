@@ -130,6 +130,12 @@ class Set extends SingleKey {
 }
 
 export function setCommand(client: Client, args: Buffer[], out: ReplyWriter): void {
+  if (args.length === 3) {
+    // Plain SET key value, what nearly every client sends: no options to parse.
+    client.server.kv.execute(client, client.db, new Set(args[1] as Buffer, args[2] as Buffer,
+      SetCondition.Always, NO_EXPIRY, 'ok'));
+    return;
+  }
   let condition = SetCondition.Always;
   let returnOld = false;
   const expiryArgs: Buffer[] = [];

@@ -78,8 +78,8 @@ export class GroupBuilder {
     buffer[offset + 1] = kind;
     buffer.writeUInt16BE(key.length, offset + 2);
     buffer.writeUInt32BE(valueLength, offset + 4);
-    key.copy(buffer, offset + OPERATION_HEADER_BYTES);
-    if (value !== null) value.copy(buffer, offset + OPERATION_HEADER_BYTES + key.length);
+    buffer.set(key, offset + OPERATION_HEADER_BYTES);
+    if (value !== null) buffer.set(value, offset + OPERATION_HEADER_BYTES + key.length);
     this.length += needed;
   }
 

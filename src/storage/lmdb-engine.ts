@@ -51,7 +51,7 @@ interface Group {
 interface PendingWrite {
   readonly table: LmdbTable;
   readonly key: Buffer;
-  /** murmur3 of the key: the overlay's Map key. */
+  /** overlayHash of the key: the overlay's Map key. */
   readonly hash: number;
   readonly value: Buffer | null;
   /** The next pending write of another key with the same hash (a collision chain). */
@@ -256,7 +256,7 @@ export class LmdbEngine implements StorageEngine {
       this.staging.copy(grown, 0, 0, this.staged);
       this.staging = grown;
     }
-    bytes.copy(this.staging, this.staged);
+    this.staging.set(bytes, this.staged);
     this.staged += bytes.length;
     if (this.staged >= STAGING_BYTES_MAX) {
       this.handOff();
@@ -398,7 +398,7 @@ function settleGroup(group: Group): void {
 
 /**
  * A table: LMDB plus the overlay of writes the writer thread has not committed yet (one
- * handoff interval of writes, more while the writer lags). The overlay is keyed by a 32-bit
+ * handoff interval of writes, more while the writer lags). The overlay is keyed by a 30-bit
  * hash of the key, with a chain for the rare keys that share one: hashing a key Buffer is
  * cheaper than making a string of it, and integer keys keep the Map fast at tens of
  * thousands of entries. Range reads filter the overlay linearly: they are rare next to
@@ -440,7 +440,7 @@ class LmdbTable implements StorageTable {
 
   hashOf(key: Buffer): number {
     if (key === this.lastKey) return this.lastHash;
-    const hash = murmur3(key, OVERLAY_SEED);
+    const hash = overlayHash(key);
     this.lastKey = key;
     this.lastHash = hash;
     return hash;
@@ -485,7 +485,7 @@ class LmdbTable implements StorageTable {
     const options = transaction === undefined ? { start, end } : { start, end, transaction };
     for (const entry of this.database.getRange(options)) {
       const key = Buffer.from(entry.key);
-      if (this.overlay.size > 0 && this.pending(key, murmur3(key, OVERLAY_SEED)) !== null) {
+      if (this.overlay.size > 0 && this.pending(key, overlayHash(key)) !== null) {
         continue;
       }
       while (index < pending.length && result.length < limit) {
@@ -526,8 +526,17 @@ class LmdbTable implements StorageTable {
   }
 }
 
-/** Exported for tests that need two keys with one hash. */
-export const OVERLAY_SEED = 0x6a09e667;
+const OVERLAY_SEED = 0x6a09e667;
+
+/**
+ * The overlay's Map key for a stored key: murmur3 cut to 30 bits, so it is always a small
+ * integer (Smi) to V8. A full 32-bit hash is a heap number three times in four, which the
+ * Map boxes and hashes more slowly on every lookup, insert and delete. Exported for tests
+ * that need two keys with one hash.
+ */
+export function overlayHash(key: Buffer): number {
+  return murmur3(key, OVERLAY_SEED) & 0x3fffffff;
+}
 
 /**
  * The chain from `head` without the write of `key` (when a key is given) or without the

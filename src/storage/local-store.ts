@@ -364,7 +364,7 @@ const ZERO_BYTE = Buffer.from([0]);
 function expiryKey(expireAtMs: number, stored: Buffer): Buffer {
   const key = Buffer.allocUnsafe(EXPIRY_KEY_TIME_BYTES + stored.length);
   key.writeDoubleBE(expireAtMs, 0);
-  stored.copy(key, EXPIRY_KEY_TIME_BYTES);
+  key.set(stored, EXPIRY_KEY_TIME_BYTES);
   return key;
 }
 

@@ -65,7 +65,7 @@ export function encodeRecord(fields: RecordFields): Buffer {
     fields.fullKey.copy(bytes, offset + 4);
     offset += keyBytes;
   }
-  fields.value.copy(bytes, offset);
+  bytes.set(fields.value, offset);
   bytes.writeUInt32BE(checksum(bytes), 1);
   return bytes;
 }

@@ -29,7 +29,7 @@ export function storedKey(slot: number, db: number, key: Buffer): Buffer {
     stored[0] = slot >> 8;
     stored[1] = slot & 0xff;
     stored[2] = db;
-    key.copy(stored, STORED_KEY_PREFIX_BYTES);
+    stored.set(key, STORED_KEY_PREFIX_BYTES);
     return stored;
   }
   const stored = Buffer.allocUnsafe(STORED_KEY_PREFIX_BYTES + DIGEST_FORM_BYTES);

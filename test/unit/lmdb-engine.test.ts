@@ -10,9 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { LmdbEngine, OVERLAY_SEED } from '../../src/storage/lmdb-engine.js';
+import { LmdbEngine, overlayHash } from '../../src/storage/lmdb-engine.js';
 import { seededRandom } from '../../src/runtime/random.js';
-import { murmur3 } from '../../src/util/murmur3.js';
 
 const logger = pino({ level: 'silent' });
 const KEYS = 40;
@@ -23,7 +22,7 @@ function collidingKeys(): [string, string] {
   const seen = new Map<number, string>();
   for (let index = 0; index < 1_000_000; index++) {
     const key = `collide-${index}`;
-    const hash = murmur3(Buffer.from(key), OVERLAY_SEED);
+    const hash = overlayHash(Buffer.from(key));
     const other = seen.get(hash);
     if (other !== undefined) return [other, key];
     seen.set(hash, key);
