@@ -28,7 +28,8 @@ export function callbackListener(callback: (error: Error | null) => void): Durab
 export interface StorageTable {
   /**
    * The value under `key`, including writes not yet committed; undefined when absent.
-   * The Buffer may be reused by the next `get` on any table: copy it to keep it.
+   * The Buffer may be reused by the next `get` on any table: copy it to keep it. `key`
+   * may be a buffer the caller reuses (stored-key.ts `lookupKey`): do not keep it.
    */
   get(key: Buffer): Buffer | undefined;
   put(key: Buffer, value: Buffer): void;

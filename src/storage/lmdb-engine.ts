@@ -154,7 +154,7 @@ export class LmdbEngine implements StorageEngine {
       this.group = group;
       setImmediate(this.sealBound);
     }
-    const write: PendingWrite = { table, key, hash: table.hashOf(key), value, next: null };
+    const write: PendingWrite = { table, key, hash: overlayHash(key), value, next: null };
     table.setPending(write);
     group.writes.push(write);
     this.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
@@ -406,13 +406,6 @@ function settleGroup(group: Group): void {
  */
 class LmdbTable implements StorageTable {
   private readonly overlay = new Map<number, PendingWrite>();
-  /**
-   * The hash of the last key looked up: a write usually reads the old record under the
-   * same key Buffer first, and keys are never changed once handed to a table.
-   */
-  private lastKey: Buffer | null = null;
-  private lastHash = 0;
-
   constructor(
     readonly database: Database<Buffer, Buffer>,
     private readonly index: number,
@@ -421,7 +414,7 @@ class LmdbTable implements StorageTable {
 
   get(key: Buffer): Buffer | undefined {
     if (this.overlay.size > 0) {
-      const pending = this.pending(key, this.hashOf(key));
+      const pending = this.pending(key, overlayHash(key));
       if (pending !== null) return pending.value ?? undefined;
     }
     const bytes = readFast(this.database, key, this.engine.readOptions);
@@ -436,14 +429,6 @@ class LmdbTable implements StorageTable {
 
   remove(key: Buffer): void {
     this.engine.record(this, this.index, key, null);
-  }
-
-  hashOf(key: Buffer): number {
-    if (key === this.lastKey) return this.lastHash;
-    const hash = overlayHash(key);
-    this.lastKey = key;
-    this.lastHash = hash;
-    return hash;
   }
 
   /** The pending write of `key`, or null. */

@@ -12,6 +12,7 @@ import { RECORD_HEADER_BYTES, StoredRecord, recordLooksValid, recordProblem } fr
 import {
   dbOf,
   isDigestForm,
+  lookupKey,
   slotOf,
   slotStart,
   storedKey,
@@ -121,10 +122,11 @@ export class LocalStore {
    * keep the record longer.
    */
   read(db: number, slot: number, key: Buffer): StoredRecord | undefined {
-    const stored = storedKey(slot, db, key);
+    const stored = lookupKey(slot, db, key);
     const bytes = this.records.get(stored);
     if (bytes === undefined) return undefined;
-    return recordLooksValid(bytes) ? new StoredRecord(bytes) : this.verified(stored, bytes);
+    return recordLooksValid(bytes) ? new StoredRecord(bytes)
+      : this.verified(Buffer.from(stored), bytes);
   }
 
   /** Stores a record (already encoded, versioned by the coordinator) for a key. */

@@ -42,6 +42,30 @@ export function storedKey(slot: number, db: number, key: Buffer): Buffer {
   return stored;
 }
 
+/** Stored keys up to this length get a reusable lookup buffer (see `lookupKey`). */
+const LOOKUP_KEY_BYTES_MAX = 128;
+const lookupKeys: Buffer[] = [];
+
+/**
+ * The stored key of (slot, db, key) for a lookup only: written into a buffer reused by the
+ * next call for a key of the same length, so a GET allocates no key. The caller must not
+ * keep it, nor hand it to anything that does (writes, overlays, caches).
+ */
+export function lookupKey(slot: number, db: number, key: Buffer): Buffer {
+  const length = STORED_KEY_PREFIX_BYTES + key.length;
+  if (length > LOOKUP_KEY_BYTES_MAX) return storedKey(slot, db, key);
+  let stored = lookupKeys[length];
+  if (stored === undefined) {
+    stored = Buffer.allocUnsafeSlow(length);
+    lookupKeys[length] = stored;
+  }
+  stored[0] = slot >> 8;
+  stored[1] = slot & 0xff;
+  stored[2] = db;
+  stored.set(key, STORED_KEY_PREFIX_BYTES);
+  return stored;
+}
+
 /** First stored key of (slot, db): the start of that sub-range. */
 export function slotDbStart(slot: number, db: number): Buffer {
   return Buffer.from([slot >> 8, slot & 0xff, db]);
