@@ -8,14 +8,15 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import {
-  MAIN_SCRIPT, REPOSITORY_ROOT, startNode, startRedis, temporaryDirectory, type ServerProcess,
+  MAIN_SCRIPT, REPOSITORY_ROOT, startNode, startRedis, startScript, temporaryDirectory,
+  type ServerProcess,
 } from '../../test/helpers/processes.js';
 import { Cleanup, cleanupOnSignals } from './cleanup.js';
 import { formatProfile, parseCpuProfile, sourceLocator, summariseProfile } from './cpu-profile.js';
 import { describeMachine, formatMachine, type Machine } from './machine.js';
 import {
-  parseOptions, requestsFor, SERVER_LABELS, SERVER_NAMES, USAGE, type CompareOptions,
-  type ServerName,
+  comparesBoth, parseOptions, requestsFor, SERVER_LABELS, SERVER_NAMES, USAGE,
+  type CompareOptions, type ServerName,
 } from './options.js';
 import { startProfiledNode } from './profiled-node.js';
 import { runRedisBenchmark, type BenchmarkRow, type BenchmarkRun } from './redis-benchmark.js';
@@ -48,11 +49,19 @@ function checkPrerequisites(options: CompareOptions): void {
   }
 }
 
-async function startServer(name: ServerName, cleanup: Cleanup): Promise<ServerProcess> {
+const FLOOR_SCRIPT = new URL('./floor-server.js', import.meta.url).pathname;
+
+async function startServer(name: ServerName, options: CompareOptions, cleanup: Cleanup):
+    Promise<ServerProcess> {
   // Same durability on both sides: an append-only log fsynced once a second, no snapshots.
-  const server = name === 'redis'
-    ? await startRedis(['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''])
-    : await startNode({ args: ['--appendfsync', 'everysec'] });
+  let server: ServerProcess;
+  if (name === 'redis') {
+    server = await startRedis(['--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '']);
+  } else if (name === 'ringkv') {
+    server = await startNode({ args: ['--appendfsync', 'everysec'] });
+  } else {
+    server = await startScript(FLOOR_SCRIPT, ['--value-bytes', String(options.valueBytes)]);
+  }
   cleanup.defer(`${SERVER_LABELS[name]} (port ${server.port})`, async () => {
     await server.stop();
     server.cleanup();
@@ -83,7 +92,7 @@ async function warmUp(options: CompareOptions, ports: ReadonlyMap<ServerName, nu
       checkNotInterrupted();
       const rows = await runRedisBenchmark(
         benchmarkRun(options, port, pipeline, options.warmupRequests), cleanup);
-      log(`warm-up   -P ${String(pipeline).padEnd(3)} ${SERVER_LABELS[name].padEnd(6)} `
+      log(`warm-up   -P ${String(pipeline).padEnd(3)} ${SERVER_LABELS[name].padEnd(10)} `
         + describeRows(rows));
     }
   }
@@ -102,7 +111,7 @@ async function measure(options: CompareOptions, ports: ReadonlyMap<ServerName, n
         const rows = await runRedisBenchmark(run, cleanup);
         for (const row of rows) samples.push({ round, server, pipeline, row });
         log(`round ${round}/${options.rounds} -P ${String(pipeline).padEnd(3)} `
-          + `${SERVER_LABELS[server].padEnd(6)} ${describeRows(rows)}`);
+          + `${SERVER_LABELS[server].padEnd(10)} ${describeRows(rows)}`);
       }
     }
   }
@@ -117,6 +126,8 @@ function settingsText(options: CompareOptions): string {
     + `servers alternating (order flipped every round), after an unrecorded warm-up of `
     + `${options.warmupRequests} requests per test and depth. Redis: \`--appendonly yes `
     + `--appendfsync everysec --save ''\`. RingKV: one node, \`--appendfsync everysec\`. `
+    + (options.servers.includes('floor') ? 'Node floor: bench/load/floor-server.ts (counts '
+      + 'requests, writes canned replies; no parsing, no storage). ' : '')
     + 'Servers and redis-benchmark share the same cores.';
 }
 
@@ -163,14 +174,16 @@ async function compareRun(options: CompareOptions, cleanup: Cleanup): Promise<vo
   log(formatMachine(machine));
   const ports = new Map<ServerName, number>();
   for (const name of SERVER_NAMES) {
-    if (options.servers.includes(name)) ports.set(name, (await startServer(name, cleanup)).port);
+    if (options.servers.includes(name)) {
+      ports.set(name, (await startServer(name, options, cleanup)).port);
+    }
   }
   await warmUp(options, ports, cleanup);
   const samples = await measure(options, ports, cleanup);
   const aggregates = aggregate(samples);
   log(`\nmedians over ${options.rounds} rounds:\n`);
   log(formatAggregates(aggregates, options.servers));
-  if (options.servers.length === SERVER_NAMES.length) {
+  if (comparesBoth(options.servers)) {
     log(`\ntargets:\n${formatTargetChecks(targetChecks(aggregates))}`);
   }
   if (options.write) {

@@ -4,13 +4,22 @@
  */
 import { parseArgs } from 'node:util';
 
-export type ServerName = 'redis' | 'ringkv';
-/** Display order; the run order alternates per round (see compare-redis.ts). */
-export const SERVER_NAMES: readonly ServerName[] = ['redis', 'ringkv'];
+export type ServerName = 'redis' | 'ringkv' | 'floor';
+/**
+ * Display order; the run order alternates per round (see compare-redis.ts). `floor` is the
+ * Node floor (floor-server.ts), run only with --floor.
+ */
+export const SERVER_NAMES: readonly ServerName[] = ['redis', 'ringkv', 'floor'];
 export const SERVER_LABELS: Readonly<Record<ServerName, string>> = {
   redis: 'Redis',
   ringkv: 'RingKV',
+  floor: 'Node floor',
 };
+
+/** True when both servers the targets compare ran. */
+export function comparesBoth(servers: readonly ServerName[]): boolean {
+  return servers.includes('redis') && servers.includes('ringkv');
+}
 
 export interface CompareOptions {
   readonly rounds: number;
@@ -47,6 +56,9 @@ between them, and reports median throughput and latency per test and pipeline de
   --value-bytes N          value size (-d, default 100)
   --keyspace N             random keys (-r, default 100000)
   --only ringkv|redis      benchmark one server only (quick iterations; no ratio)
+  --floor                  also run the Node floor (bench/load/floor-server.ts): a Node
+                           server that counts requests and writes canned replies, the
+                           ceiling of any server on Node's sockets on this machine
   --write                  replace the compare-redis section of the results file
   --results PATH           results file (default bench/RESULTS.md)
   --profile                one CPU-profiled round against RingKV only, then print the
@@ -81,10 +93,13 @@ function list(name: string, text: string | undefined, fallback: string): string[
   return items;
 }
 
-function onlyServers(text: string | undefined): ServerName[] {
-  if (text === undefined) return [...SERVER_NAMES];
-  if (text === 'ringkv' || text === 'redis') return [text];
-  throw new Error(`--only must be 'ringkv' or 'redis', got '${text}'`);
+function chosenServers(only: string | undefined, floor: boolean): ServerName[] {
+  const servers: ServerName[] = [];
+  if (only === undefined) servers.push('redis', 'ringkv');
+  else if (only === 'ringkv' || only === 'redis') servers.push(only);
+  else throw new Error(`--only must be 'ringkv' or 'redis', got '${only}'`);
+  if (floor) servers.push('floor');
+  return servers;
 }
 
 /** Returns undefined when --help was asked for. Throws on invalid input. */
@@ -104,6 +119,7 @@ export function parseOptions(argv: readonly string[]): CompareOptions | undefine
       'value-bytes': { type: 'string' },
       'keyspace': { type: 'string' },
       'only': { type: 'string' },
+      'floor': { type: 'boolean' },
       'write': { type: 'boolean' },
       'results': { type: 'string' },
       'profile': { type: 'boolean' },
@@ -131,7 +147,7 @@ export function parseOptions(argv: readonly string[]): CompareOptions | undefine
     clients: integer('clients', values.clients, 50, 1, CLIENTS_MAX),
     valueBytes: integer('value-bytes', values['value-bytes'], 100, 1, VALUE_BYTES_MAX),
     keyspace: integer('keyspace', values.keyspace, 100_000, 1, KEYSPACE_MAX),
-    servers: onlyServers(values.only),
+    servers: chosenServers(values.only, values.floor === true),
     write: values.write === true,
     resultsPath: values.results ?? 'bench/RESULTS.md',
     profile: values.profile === true,
@@ -144,7 +160,7 @@ export function parseOptions(argv: readonly string[]): CompareOptions | undefine
 
 function checkCombinations(options: CompareOptions): void {
   // A recorded result must be a comparison made under the same conditions as the targets.
-  if (options.write && options.servers.length !== SERVER_NAMES.length) {
+  if (options.write && !comparesBoth(options.servers)) {
     throw new Error('--write needs both servers (drop --only)');
   }
   if (options.write && options.profile) {

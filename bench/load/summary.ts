@@ -3,7 +3,7 @@
  * check. Medians, not means: the machine is shared and one disturbed round must not move
  * the result.
  */
-import { SERVER_LABELS, SERVER_NAMES, type ServerName } from './options.js';
+import { comparesBoth, SERVER_LABELS, SERVER_NAMES, type ServerName } from './options.js';
 import type { BenchmarkRow } from './redis-benchmark.js';
 
 export interface Sample {
@@ -28,6 +28,8 @@ export interface Aggregate {
   readonly figures: ReadonlyMap<ServerName, ServerFigures>;
   /** Median RingKV req/s over median Redis req/s; undefined unless both ran. */
   readonly ratio: number | undefined;
+  /** Median Node floor req/s over median Redis req/s; undefined unless both ran. */
+  readonly floorRatio: number | undefined;
 }
 
 export interface TargetCheck {
@@ -86,8 +88,12 @@ export function aggregate(samples: readonly Sample[]): Aggregate[] {
     }
     const redis = figures.get('redis');
     const ringkv = figures.get('ringkv');
+    const floor = figures.get('floor');
     const ratio = redis !== undefined && ringkv !== undefined ? ringkv.rps / redis.rps : undefined;
-    aggregates.push({ test: first.row.test, pipeline: first.pipeline, figures, ratio });
+    const floorRatio = redis !== undefined && floor !== undefined ? floor.rps / redis.rps
+      : undefined;
+    aggregates.push({ test: first.row.test, pipeline: first.pipeline, figures, ratio,
+      floorRatio });
   }
   return aggregates.sort((a, b) => a.pipeline - b.pipeline);
 }
@@ -112,10 +118,12 @@ export function markdownTable(header: readonly string[], rows: readonly string[]
 /** The main table: medians per server, side by side, and the throughput ratio. */
 export function formatAggregates(aggregates: readonly Aggregate[],
     servers: readonly ServerName[]): string {
-  const both = servers.length === SERVER_NAMES.length;
+  const both = comparesBoth(servers);
+  const floor = servers.includes('floor') && servers.includes('redis');
   const header = ['test', '-P'];
   for (const server of servers) header.push(`${SERVER_LABELS[server]} req/s`);
   if (both) header.push('RingKV/Redis');
+  if (floor) header.push('floor/Redis');
   for (const server of servers) header.push(`${SERVER_LABELS[server]} p50 ms`);
   for (const server of servers) header.push(`${SERVER_LABELS[server]} p99 ms`);
   const rows = aggregates.map((entry) => {
@@ -126,6 +134,7 @@ export function formatAggregates(aggregates: readonly Aggregate[],
     const row = [entry.test, String(entry.pipeline)];
     for (const server of servers) row.push(cell(server, (f) => formatRps(f.rps)));
     if (both) row.push(entry.ratio === undefined ? 'n/a' : entry.ratio.toFixed(2));
+    if (floor) row.push(entry.floorRatio === undefined ? 'n/a' : entry.floorRatio.toFixed(2));
     for (const server of servers) row.push(cell(server, (f) => formatMs(f.p50Ms)));
     for (const server of servers) row.push(cell(server, (f) => formatMs(f.p99Ms)));
     return row;

@@ -145,6 +145,26 @@ export async function startRedis(args: string[] = []): Promise<ServerProcess> {
   return server;
 }
 
+/**
+ * Starts a Node.js script that serves RESP on `--port` (a free one) and answers PING; the
+ * benchmarks' reference servers (bench/load/floor-server.ts).
+ */
+export async function startScript(script: string, args: string[] = []): Promise<ServerProcess> {
+  const port = await freePort();
+  const dir = temporaryDirectory('ringkv-script');
+  const child = spawn(process.execPath, [script, '--port', String(port), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const server = track(child, port, dir, true);
+  try {
+    await waitUntilServing(server);
+  } catch (error) {
+    await server.stop();
+    throw new Error(`${script} did not start: ${(error as Error).message}\n${server.output()}`);
+  }
+  return server;
+}
+
 export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
