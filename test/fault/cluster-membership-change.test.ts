@@ -247,7 +247,15 @@ test('a joining node pulls every slot it gains, under a write load', async (t) =
       assert.ok(status.keysPulled > 0, 'the new node pulled keys');
       await workload.progress(100);
     } finally {
-      await workload.stop();
+      // N = 2 and QUORUM = 2 without hints (this test checks what streaming moves): a
+      // replica suspected for a moment refuses a write with NOREPLICAS, which the client
+      // sees and which is not acknowledged. Seen once in a loaded full run; a few such
+      // refusals are the designed behaviour, anything else (or a lost write) fails.
+      const refused = await workload.stop({ errors: /^(NOREPLICAS|CLUSTERDOWN) /,
+        shareMax: 0.01 });
+      if (refused.length > 0) {
+        t.diagnostic(`${refused.length} writes refused during the join: ${refused[0]}`);
+      }
     }
     assert.ok(newcomer !== undefined);
     const added = newcomer;
