@@ -129,20 +129,8 @@ export async function startNode(options: NodeOptions = {}): Promise<ServerProces
 
 /** Starts a reference redis-server (no persistence unless asked) on a free port. */
 export async function startRedis(args: string[] = []): Promise<ServerProcess> {
-  const port = await freePort();
-  const dir = temporaryDirectory('redis-ref');
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
-    '--save', '', '--appendonly', 'no', '--dir', dir, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const server = track(child, port, dir, true);
-  try {
-    await waitUntilServing(server);
-  } catch (error) {
-    await server.stop();
-    throw new Error(`redis-server did not start: ${(error as Error).message}\n${server.output()}`);
-  }
-  return server;
+  return startServing('redis-server', 'redis-ref', (port, dir) => ['--port', String(port),
+    '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args]);
 }
 
 /**
@@ -150,17 +138,24 @@ export async function startRedis(args: string[] = []): Promise<ServerProcess> {
  * benchmarks' reference servers (bench/load/floor-server.ts).
  */
 export async function startScript(script: string, args: string[] = []): Promise<ServerProcess> {
+  return startServing(process.execPath, 'ringkv-script',
+    (port) => [script, '--port', String(port), ...args]);
+}
+
+/** Spawns `command` on a free port and a fresh directory; resolves once it answers PING. */
+async function startServing(command: string, prefix: string,
+    argsFor: (port: number, dir: string) => string[]): Promise<ServerProcess> {
   const port = await freePort();
-  const dir = temporaryDirectory('ringkv-script');
-  const child = spawn(process.execPath, [script, '--port', String(port), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const dir = temporaryDirectory(prefix);
+  const args = argsFor(port, dir);
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const server = track(child, port, dir, true);
   try {
     await waitUntilServing(server);
   } catch (error) {
     await server.stop();
-    throw new Error(`${script} did not start: ${(error as Error).message}\n${server.output()}`);
+    const name = command === process.execPath ? args[0] : command;
+    throw new Error(`${name} did not start: ${(error as Error).message}\n${server.output()}`);
   }
   return server;
 }
