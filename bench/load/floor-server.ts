@@ -25,17 +25,16 @@ const valueBytes = Number(values['value-bytes']);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error('--port is required');
 if (!Number.isInteger(valueBytes) || valueBytes < 0) throw new Error('bad --value-bytes');
 
-const REPLIES: Readonly<Record<string, Buffer>> = {
-  P: Buffer.from('+PONG\r\n'),
-  G: Buffer.from(`$${valueBytes}\r\n${'x'.repeat(valueBytes)}\r\n`),
-  OTHER: Buffer.from('+OK\r\n'),
-};
+const PONG = Buffer.from('+PONG\r\n');
+const VALUE = Buffer.from(`$${valueBytes}\r\n${'x'.repeat(valueBytes)}\r\n`);
+const OK = Buffer.from('+OK\r\n');
 
+/** By the command's first letter, either case: PING, GET, anything else (+OK). */
 function replyFor(letter: number): Buffer {
   const upper = letter & 0xdf;
-  if (upper === 0x50) return REPLIES.P as Buffer;
-  if (upper === 0x47) return REPLIES.G as Buffer;
-  return REPLIES.OTHER as Buffer;
+  if (upper === 0x50) return PONG;
+  if (upper === 0x47) return VALUE;
+  return OK;
 }
 
 function serve(socket: Socket): void {

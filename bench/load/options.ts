@@ -166,7 +166,7 @@ function checkCombinations(options: CompareOptions): void {
   if (options.write && options.profile) {
     throw new Error('--write and --profile exclude each other: profiling slows RingKV down');
   }
-  if (options.profile && options.servers.length === 1 && options.servers[0] === 'redis') {
+  if (options.profile && !options.servers.includes('ringkv')) {
     throw new Error('--profile profiles RingKV; it cannot be combined with --only redis');
   }
   if (options.profileOut !== undefined && !options.profile) {

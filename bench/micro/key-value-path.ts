@@ -25,6 +25,7 @@ import { systemClock } from '../../src/runtime/clock.js';
 import { systemRandom } from '../../src/runtime/random.js';
 import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
 import { LocalStore } from '../../src/storage/local-store.js';
+import { median } from '../load/summary.js';
 import { machine } from './harness.js';
 
 const BATCH = 1000;
@@ -103,11 +104,6 @@ async function timeBatches(operation: () => void, batches: number): Promise<numb
     await turn();
   }
   return median(perOperation);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 // Every key written and committed, so GETs read LMDB as on a warm server.

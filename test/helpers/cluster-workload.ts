@@ -65,21 +65,17 @@ export class WriteWorkload {
     await Promise.all(this.runs);
     disconnectAll(this.clients);
     const operations = this.history.operations;
-    let failed = operations.filter((operation) => operation.outcome !== 'ok');
-    const excused: string[] = [];
-    if (tolerated !== null) {
-      const matching = failed.filter((operation) => tolerated.errors.test(operation.error ?? ''));
-      if (matching.length <= tolerated.shareMax * operations.length) {
-        failed = failed.filter((operation) => !matching.includes(operation));
-        for (const operation of matching) {
-          excused.push(`${operation.kind} ${operation.key}: ${operation.error ?? ''}`);
-        }
-      }
-    }
-    assert.deepEqual(failed.slice(0, 5).map((operation) =>
-      `${operation.kind} ${operation.key}: ${operation.error ?? 'pending'}`), [],
-    `${failed.length} operations did not succeed`);
-    return excused;
+    const failed = operations.filter((operation) => operation.outcome !== 'ok');
+    const excusable = tolerated === null ? [] : failed.filter((operation) =>
+      tolerated.errors.test(operation.error ?? ''));
+    const excused = tolerated !== null &&
+      excusable.length <= tolerated.shareMax * operations.length ? excusable : [];
+    const unexcused = failed.filter((operation) => !excused.includes(operation));
+    const describe = (operation: (typeof operations)[number]): string =>
+      `${operation.kind} ${operation.key}: ${operation.error ?? 'pending'}`;
+    assert.deepEqual(unexcused.slice(0, 5).map(describe), [],
+      `${unexcused.length} operations did not succeed`);
+    return excused.map(describe);
   }
 
   private counterKey(process: number): string {
