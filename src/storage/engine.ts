@@ -20,15 +20,12 @@ export function callbackListener(callback: (error: Error | null) => void): Durab
   return { durable: (_token, error) => callback(error) };
 }
 
-/**
- * A table keeps the key and value Buffers it is given until the write is committed (and
- * may recognise a key Buffer it saw before by identity): callers hand over Buffers they
- * never change afterwards.
- */
+/** A table copies the keys and values it is given: callers may reuse theirs. */
 export interface StorageTable {
   /**
    * The value under `key`, including writes not yet committed; undefined when absent.
-   * The Buffer may be reused by the next `get` on any table: copy it to keep it. `key`
+   * The Buffer may be reused by the next `get`, `put` or `remove` on any table: copy it to
+   * keep it. `key`
    * may be a buffer the caller reuses (stored-key.ts `lookupKey`): do not keep it.
    */
   get(key: Buffer): Buffer | undefined;

@@ -34,6 +34,8 @@ import {
   type TableName,
 } from './engine.js';
 import { applyOperations, openDatabases } from './lmdb-open.js';
+import { RecordCache } from './record-cache.js';
+import { RECORD_CACHE_BYTES, RECORD_CACHE_ENTRY_BYTES_MAX } from '../config/limits.js';
 
 
 /** The writes of one event-loop turn. */
@@ -99,7 +101,7 @@ class Arena {
   private slab = Buffer.allocUnsafeSlow(ARENA_SLAB_BYTES);
   private used = 0;
 
-  place(table: LmdbTable, key: Buffer, value: Buffer | null): PendingWrite {
+  place(table: LmdbTable, key: Buffer, hash: number, value: Buffer | null): PendingWrite {
     const bytes = key.length + (value === null ? 0 : value.length);
     let slab = this.slab;
     let start = this.used;
@@ -118,7 +120,7 @@ class Arena {
     slab.set(key, start);
     if (value !== null) slab.set(value, keyEnd);
     return new PendingWrite(table, slab, start, keyEnd,
-      value === null ? -1 : keyEnd + value.length, overlayHash(key));
+      value === null ? -1 : keyEnd + value.length, hash);
   }
 }
 
@@ -132,6 +134,8 @@ export interface LmdbEngineOptions {
   dir: string;
   durability: Durability;
   logger: Logger;
+  /** Bytes of the records table's cache (default RECORD_CACHE_BYTES; tests make it small). */
+  recordCacheBytes?: number;
 }
 
 const EVERYSEC_SYNC_MS = 1000;
@@ -180,7 +184,12 @@ export class LmdbEngine implements StorageEngine {
     const { root, tables } = openDatabases({ path: this.path });
     this.root = root;
     TABLE_NAMES.forEach((name, index) => {
-      this.tables.set(name, new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this));
+      // Only records are read by key on the hot path; the expiry index is read by range.
+      const cache = name === 'records'
+        ? new RecordCache(options.recordCacheBytes ?? RECORD_CACHE_BYTES,
+          RECORD_CACHE_ENTRY_BYTES_MAX) : null;
+      this.tables.set(name,
+        new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this, cache));
     });
   }
 
@@ -212,14 +221,15 @@ export class LmdbEngine implements StorageEngine {
   }
 
   /** Writes of the engine's tables end up here: overlay, then the turn's group. */
-  record(table: LmdbTable, tableIndex: number, key: Buffer, value: Buffer | null): void {
+  record(table: LmdbTable, tableIndex: number, key: Buffer, hash: number, value: Buffer | null):
+      void {
     let group = this.group;
     if (group === null) {
       group = { sequence: 0, writes: [], listeners: [], tokens: [] };
       this.group = group;
       setImmediate(this.sealBound);
     }
-    const write = this.arena.place(table, key, value);
+    const write = this.arena.place(table, key, hash, value);
     table.setPending(write);
     group.writes.push(write);
     this.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
@@ -275,6 +285,11 @@ export class LmdbEngine implements StorageEngine {
     } catch {
       return 0;
     }
+  }
+
+  /** The records table's cache (INFO reports its hits, misses and size). */
+  get recordCache(): RecordCache {
+    return (this.tables.get('records') as LmdbTable).cache as RecordCache;
   }
 
   /** Writes waiting for the writer thread (backlog of the overlay). */
@@ -468,6 +483,10 @@ function settleGroup(group: Group): void {
  * cheaper than making a string of it, and integer keys keep the Map fast at tens of
  * thousands of entries. Range reads filter the overlay linearly: they are rare next to
  * point reads and writes.
+ *
+ * Point reads then try the table's RecordCache (when it has one) before LMDB. The overlay
+ * comes first because the cache may drop any entry at any time; the cache is kept equal to
+ * the table by every put and remove, so a hit is the current value.
  */
 class LmdbTable implements StorageTable {
   private readonly overlay = new Map<number, PendingWrite>();
@@ -475,25 +494,40 @@ class LmdbTable implements StorageTable {
     readonly database: Database<Buffer, Buffer>,
     private readonly index: number,
     private readonly engine: LmdbEngine,
+    /** Recently read and written values (record-cache.ts); null for tables read by range. */
+    readonly cache: RecordCache | null,
   ) {}
 
   get(key: Buffer): Buffer | undefined {
+    const hash = overlayHash(key);
     if (this.overlay.size > 0) {
-      const pending = this.pending(key, overlayHash(key));
+      const pending = this.pending(key, hash);
       if (pending !== null) return pending.value ?? undefined;
     }
+    const cache = this.cache;
+    if (cache !== null) {
+      const cached = cache.get(key, hash);
+      if (cached !== undefined) return cached;
+    }
     const bytes = readFast(this.database, key, this.engine.readOptions);
+    if (bytes === undefined) return undefined;
     // lmdb-js returns its reused read buffer with an own `length` property set to the value's
     // size; a real view of exactly the value keeps subarray/copy semantics honest.
-    return bytes === undefined ? undefined : bytes.subarray(0, bytes.length);
+    const value = bytes.subarray(0, bytes.length);
+    cache?.put(key, hash, value);
+    return value;
   }
 
   put(key: Buffer, value: Buffer): void {
-    this.engine.record(this, this.index, key, value);
+    const hash = overlayHash(key);
+    this.engine.record(this, this.index, key, hash, value);
+    this.cache?.put(key, hash, value);
   }
 
   remove(key: Buffer): void {
-    this.engine.record(this, this.index, key, null);
+    const hash = overlayHash(key);
+    this.engine.record(this, this.index, key, hash, null);
+    this.cache?.forget(hash);
   }
 
   /** The pending write of `key`, or null. */

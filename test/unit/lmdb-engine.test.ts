@@ -2,7 +2,8 @@
  * The LMDB engine's reads against a model: puts, removes, reads and range reads of a few
  * keys in random order, with commits landing in between (flush) and a reopen at the end.
  * Every read must equal the model's value, whether it comes from the pending overlay or
- * from LMDB. Two of the keys share their overlay hash, so the collision chains are used.
+ * from LMDB. Two of the keys share their overlay hash, so the collision chains are used (and
+ * the record cache's shared slot).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { LmdbEngine, overlayHash } from '../../src/storage/lmdb-engine.js';
 import { seededRandom } from '../../src/runtime/random.js';
+import { RECORD_CACHE_BYTES } from '../../src/config/limits.js';
 
 const logger = pino({ level: 'silent' });
 const KEYS = 40;
@@ -33,11 +35,11 @@ function collidingKeys(): [string, string] {
 const COLLIDING = collidingKeys();
 const ALL_KEYS = [...Array.from({ length: KEYS }, (_, index) => `key-${index}`), ...COLLIDING];
 
-async function run(seed: number): Promise<void> {
+async function run(seed: number, recordCacheBytes = RECORD_CACHE_BYTES): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ringkv-engine-'));
   const random = seededRandom(seed);
   const model = new Map<string, string>();
-  let engine = new LmdbEngine({ dir, durability: 'no', logger });
+  let engine = new LmdbEngine({ dir, durability: 'no', logger, recordCacheBytes });
   try {
     await engine.open();
     let table = engine.table('records');
@@ -65,7 +67,7 @@ async function run(seed: number): Promise<void> {
       }
     }
     await engine.close();
-    engine = new LmdbEngine({ dir, durability: 'no', logger });
+    engine = new LmdbEngine({ dir, durability: 'no', logger, recordCacheBytes });
     await engine.open();
     table = engine.table('records');
     for (const key of ALL_KEYS) {
@@ -79,4 +81,10 @@ async function run(seed: number): Promise<void> {
 
 test('reads equal a model through pending writes, commits and a reopen', async () => {
   for (const seed of [1, 2, 3, 4]) await run(seed);
+});
+
+test('reads equal the model with a record cache too small for the keys', async () => {
+  // About ten entries fit: the cache drops and refills entries all the time, so reads
+  // come from the overlay, the cache and LMDB in every order.
+  for (const seed of [5, 6, 7, 8]) await run(seed, 600);
 });

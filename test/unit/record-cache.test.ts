@@ -1,0 +1,82 @@
+/**
+ * The record cache against a model: random puts, forgets and reads of keys of random sizes
+ * in a ring far too small to hold them all, so entries wrap around the ring and are
+ * overwritten all the time. A hit must be the model's current value; a miss is allowed
+ * (the cache may drop anything), but the newest put must always be a hit.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RecordCache } from '../../src/storage/record-cache.js';
+import { seededRandom } from '../../src/runtime/random.js';
+
+/** A test hash with collisions on purpose: keys k0..k63 share 16 hashes. */
+function hashOf(key: string): number {
+  return Number(key.slice(1)) % 16;
+}
+
+function run(seed: number, capacity: number): void {
+  const random = seededRandom(seed);
+  const cache = new RecordCache(capacity, 200);
+  const model = new Map<string, string>();
+  let hits = 0;
+  for (let step = 0; step < 20_000; step++) {
+    const key = `k${Math.floor(random.next() * 64)}`;
+    const hash = hashOf(key);
+    const choice = random.next();
+    if (choice < 0.4) {
+      const value = `${step}:${'v'.repeat(Math.floor(random.next() * 120))}`;
+      cache.put(Buffer.from(key), hash, Buffer.from(value));
+      model.set(key, value);
+      if (12 + key.length + value.length <= 200) {
+        assert.equal(cache.get(Buffer.from(key), hash)?.toString(), value,
+          `seed ${seed}, step ${step}: the newest put is cached`);
+      } else {
+        assert.equal(cache.get(Buffer.from(key), hash), undefined, 'too large to cache');
+      }
+    } else if (choice < 0.5) {
+      cache.forget(hash);
+      model.delete(key);
+      assert.equal(cache.get(Buffer.from(key), hash), undefined);
+    } else {
+      const cached = cache.get(Buffer.from(key), hash);
+      if (cached !== undefined) {
+        hits++;
+        assert.equal(cached.toString(), model.get(key), `seed ${seed}, step ${step}: ${key}`);
+      }
+    }
+    assert.ok(cache.usedBytes <= capacity, 'the ring never holds more than its capacity');
+  }
+  assert.ok(hits > 0, 'some random reads hit');
+}
+
+test('hits equal the model while entries wrap around a small ring', () => {
+  // Capacities around the entry sizes exercise the end-of-lap marker and too-short tails.
+  for (const [seed, capacity] of [[1, 257], [2, 1000], [3, 4099], [4, 211], [5, 16384]]) {
+    run(seed as number, capacity as number);
+  }
+});
+
+test('the oldest entries are overwritten first', () => {
+  const cache = new RecordCache(1000, 1000);
+  const value = Buffer.alloc(87, 'x'); // entries of 12 + 1 + 87 = 100 bytes: ten fill the ring
+  for (let index = 0; index < 10; index++) cache.put(Buffer.from(`${index}`), index, value);
+  assert.equal(cache.size, 10);
+  cache.put(Buffer.from('a'), 10, value);
+  assert.equal(cache.get(Buffer.from('0'), 0), undefined, 'the oldest entry made room');
+  assert.ok(cache.get(Buffer.from('1'), 1) !== undefined, 'the next one is still there');
+  assert.equal(cache.size, 10);
+});
+
+test('a key sharing another key\'s hash is a miss, never the other key\'s value', () => {
+  const cache = new RecordCache(1024, 1024);
+  cache.put(Buffer.from('one'), 7, Buffer.from('first'));
+  assert.equal(cache.get(Buffer.from('two'), 7), undefined);
+  cache.put(Buffer.from('two'), 7, Buffer.from('second'));
+  assert.equal(cache.get(Buffer.from('one'), 7), undefined);
+  assert.equal(cache.get(Buffer.from('two'), 7)?.toString(), 'second');
+});
+
+test('capacity outside 12 bytes to 1 GiB is refused', () => {
+  assert.throws(() => new RecordCache(4, 4), RangeError);
+  assert.throws(() => new RecordCache(2 ** 30, 100), RangeError);
+});
