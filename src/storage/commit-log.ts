@@ -207,12 +207,30 @@ export class CommitLog {
   }
 }
 
+/** Called for each operation of a group, in log order (see `visitGroups`). */
+export type OperationVisitor =
+  (table: number, kind: LogOperation, key: Buffer, value: Buffer | null) => void;
+
 /**
  * Appends the operations of every complete, valid group; returns the bytes consumed. Keys
- * and values are views of `bytes` (a segment read from disk, a batch transferred to the
- * writer thread): the caller must own them and not change them.
+ * and values are views of `bytes` (a segment read from disk): the caller must own them and
+ * not change them.
  */
 export function decodeGroups(bytes: Buffer, operations: LoggedOperation[]): number {
+  return visitGroups(bytes, (table, kind, key, value) => {
+    operations.push({ table, kind, key, value });
+  });
+}
+
+/**
+ * Visits the operations of every complete, valid group in order; returns the bytes
+ * consumed. A group is checked whole (CRC and layout) before any of its operations is
+ * visited, so a torn or corrupt group is never half applied. Nothing outlives the visit:
+ * the writer thread applies a batch of tens of thousands of writes this way without
+ * keeping an object per write alive until the end of the batch (which made a quarter of
+ * its time garbage collection).
+ */
+export function visitGroups(bytes: Buffer, visit: OperationVisitor): number {
   let offset = 0;
   while (offset + GROUP_HEADER_BYTES <= bytes.length) {
     const length = bytes.readUInt32BE(offset);
@@ -220,36 +238,39 @@ export function decodeGroups(bytes: Buffer, operations: LoggedOperation[]): numb
     if (end > bytes.length) break;
     const payload = bytes.subarray(offset + GROUP_HEADER_BYTES, end);
     if (crc32(payload) !== bytes.readUInt32BE(offset + 4)) break;
-    const decoded = decodePayload(payload);
-    if (decoded === null) break;
-    for (const operation of decoded) operations.push(operation);
+    if (!payloadValid(payload)) break;
+    visitPayload(payload, visit);
     offset = end;
   }
   return offset;
 }
 
-function decodePayload(payload: Buffer): LoggedOperation[] | null {
-  const operations: LoggedOperation[] = [];
-  let offset = 0;
-  while (offset < payload.length) {
-    if (offset + OPERATION_HEADER_BYTES > payload.length) return null;
-    const table = payload[offset] as number;
+/** The end of the operation at `offset` in a payload, or -1 when it is malformed. */
+function operationEnd(payload: Buffer, offset: number): number {
+  if (offset + OPERATION_HEADER_BYTES > payload.length) return -1;
+  const kind = payload[offset + 1];
+  if (kind !== LogOperation.Put && kind !== LogOperation.Remove) return -1;
+  const end = offset + OPERATION_HEADER_BYTES + payload.readUInt16BE(offset + 2) +
+    (kind === LogOperation.Put ? payload.readUInt32BE(offset + 4) : 0);
+  return end > payload.length ? -1 : end;
+}
+
+function payloadValid(payload: Buffer): boolean {
+  for (let offset = 0; offset < payload.length;) {
+    offset = operationEnd(payload, offset);
+    if (offset < 0) return false;
+  }
+  return true;
+}
+
+function visitPayload(payload: Buffer, visit: OperationVisitor): void {
+  for (let offset = 0; offset < payload.length;) {
+    const end = operationEnd(payload, offset);
     const kind = payload[offset + 1] as LogOperation;
-    const keyLength = payload.readUInt16BE(offset + 2);
-    const valueLength = payload.readUInt32BE(offset + 4);
     const keyStart = offset + OPERATION_HEADER_BYTES;
-    const valueStart = keyStart + keyLength;
-    const end = valueStart + (kind === LogOperation.Put ? valueLength : 0);
-    if (end > payload.length || (kind !== LogOperation.Put && kind !== LogOperation.Remove)) {
-      return null;
-    }
-    operations.push({
-      table,
-      kind,
-      key: payload.subarray(keyStart, valueStart),
-      value: kind === LogOperation.Put ? payload.subarray(valueStart, end) : null,
-    });
+    const valueStart = keyStart + payload.readUInt16BE(offset + 2);
+    visit(payload[offset] as number, kind, payload.subarray(keyStart, valueStart),
+      kind === LogOperation.Put ? payload.subarray(valueStart, end) : null);
     offset = end;
   }
-  return operations;
 }

@@ -4,7 +4,12 @@
  * path within the process.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { LogOperation, type LoggedOperation } from './commit-log.js';
+import {
+  LogOperation,
+  visitGroups,
+  type LoggedOperation,
+  type OperationVisitor,
+} from './commit-log.js';
 import { TABLE_NAMES } from './engine.js';
 
 export interface WriterData {
@@ -45,20 +50,43 @@ export function openDatabases(data: WriterData): OpenedDatabases {
 }
 
 /**
- * Applies commit-log operations in order in one transaction: the writer thread's batches,
- * and the replay at start of what a crash left in the log.
+ * Applies commit-log operations in order in one transaction: the replay at start of what a
+ * crash left in the log.
  */
 export function applyOperations({ root, tables }: OpenedDatabases,
     operations: readonly LoggedOperation[]): void {
   root.transactionSync(() => {
     for (const operation of operations) {
-      const table = tables[operation.table];
-      if (table === undefined) throw new Error(`commit log names unknown table ${operation.table}`);
-      if (operation.kind === LogOperation.Put) {
-        table.putSync(operation.key, operation.value as Buffer);
-      } else {
-        table.removeSync(operation.key);
+      applyOperation(tables, operation.table, operation.kind, operation.key, operation.value);
+    }
+  });
+}
+
+/**
+ * Applies whole commit-log groups in order in one transaction: the writer thread's
+ * batches, visited in place (commit-log.ts `visitGroups`). The bytes come from this
+ * process's own log builder, so a group that does not decode is a bug: it aborts the
+ * transaction and the error reaches the main thread, which then refuses writes.
+ */
+export function applyGroups({ root, tables }: OpenedDatabases, batches: readonly Buffer[]):
+    void {
+  const visit: OperationVisitor = (table, kind, key, value) =>
+    applyOperation(tables, table, kind, key, value);
+  root.transactionSync(() => {
+    for (const bytes of batches) {
+      const consumed = visitGroups(bytes, visit);
+      if (consumed !== bytes.length) {
+        throw new Error(
+          `commit-log batch does not decode after ${consumed} of ${bytes.length} bytes`);
       }
     }
   });
+}
+
+function applyOperation(tables: ReadonlyArray<Database<Buffer, Buffer>>, tableIndex: number,
+    kind: LogOperation, key: Buffer, value: Buffer | null): void {
+  const table = tables[tableIndex];
+  if (table === undefined) throw new Error(`commit log names unknown table ${tableIndex}`);
+  if (kind === LogOperation.Put) table.putSync(key, value as Buffer);
+  else table.removeSync(key);
 }

@@ -14,8 +14,7 @@
  *               { type: 'closed' }
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { decodeGroups, type LoggedOperation } from './commit-log.js';
-import { applyOperations, openDatabases, type WriterData } from './lmdb-open.js';
+import { applyGroups, openDatabases, type WriterData } from './lmdb-open.js';
 
 interface ApplyMessage {
   type: 'apply';
@@ -71,12 +70,8 @@ function drain(): void {
 
 /** Writes the groups in one transaction, in log order. */
 function apply(batch: readonly ApplyMessage[]): void {
-  const operations: LoggedOperation[] = [];
-  // The transferred bytes belong to this thread: operations may point into them.
-  for (const message of batch) {
-    decodeGroups(Buffer.from(message.bytes, 0, message.length), operations);
-  }
-  applyOperations(databases, operations);
+  // The transferred bytes belong to this thread: keys and values may be views of them.
+  applyGroups(databases, batch.map((message) => Buffer.from(message.bytes, 0, message.length)));
 }
 
 async function close(): Promise<void> {
