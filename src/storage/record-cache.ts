@@ -5,7 +5,9 @@
  * reads the old record too, for counts, the expiry index and the digest).
  *
  * It holds no JavaScript object per entry: entries are appended to a ring (`bytes`) as
- * [hash u32][key length u32][value length u32][key][value], and a Map from the key's hash
+ * [hash u32][key length u32][value length u32][key][value], padded to 4 bytes so the header
+ * is read as words of a Uint32Array (Buffer#readUInt32LE was 7 % of a GET profile), and a
+ * Map from the key's hash
  * (a small integer) to the entry's offset finds them. The Map stores numbers only, so the
  * garbage collector never visits the entries. When the ring is full the oldest entries are
  * overwritten (first in, first out) and dropped from the Map; a read that misses puts the
@@ -23,6 +25,8 @@ const LAP_END = 0xffffffff;
 
 export class RecordCache {
   private readonly bytes: Buffer;
+  /** The same memory as 32-bit words: entry headers. */
+  private readonly words: Uint32Array;
   private readonly entries = new Map<number, number>();
   /**
    * Positions count bytes written since the start, across laps (a lap is one pass over
@@ -35,15 +39,17 @@ export class RecordCache {
   misses = 0;
 
   /**
-   * @param capacity bytes of the ring (below 2^30, so offsets are small integers)
+   * @param capacity bytes of the ring (below 2^30, so offsets are small integers; rounded
+   *   down to a multiple of 4)
    * @param entryBytesMax values larger than this (with key and header) are not cached
    */
   constructor(capacity: number, private readonly entryBytesMax: number) {
     if (!Number.isInteger(capacity) || capacity < HEADER_BYTES || capacity >= 2 ** 30) {
       throw new RangeError(`record cache capacity ${capacity} is out of range`);
     }
-    this.bytes = Buffer.allocUnsafeSlow(capacity);
-    this.entryBytesMax = Math.min(entryBytesMax, capacity);
+    this.bytes = Buffer.allocUnsafeSlow(capacity & ~3);
+    this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >> 2);
+    this.entryBytesMax = Math.min(entryBytesMax, this.bytes.length);
   }
 
   /** Entries the Map points at. */
@@ -67,7 +73,8 @@ export class RecordCache {
       return undefined;
     }
     const bytes = this.bytes;
-    const keyLength = bytes.readUInt32LE(offset + 4);
+    const word = offset >> 2;
+    const keyLength = this.words[word + 1] as number;
     const keyStart = offset + HEADER_BYTES;
     if (keyLength !== key.length || !sameBytes(bytes, keyStart, key)) {
       this.misses++;
@@ -75,30 +82,32 @@ export class RecordCache {
     }
     this.hits++;
     const valueStart = keyStart + keyLength;
-    return bytes.subarray(valueStart, valueStart + bytes.readUInt32LE(offset + 8));
+    return bytes.subarray(valueStart, valueStart + (this.words[word + 2] as number));
   }
 
   /** Caches `value` as the value of `key`, replacing what was cached for it. */
   put(key: Buffer, hash: number, value: Buffer): void {
-    const size = HEADER_BYTES + key.length + value.length;
-    if (size > this.entryBytesMax) {
+    if (HEADER_BYTES + key.length + value.length > this.entryBytesMax) {
       this.entries.delete(hash);
       return;
     }
+    const size = entrySize(key.length, value.length);
     const capacity = this.bytes.length;
     let offset = this.head % capacity;
     if (capacity - offset < size) {
       // The entry does not fit before the end of the ring: the rest of the lap is unused.
       this.makeRoom(capacity - offset);
-      if (capacity - offset >= 4) this.bytes.writeUInt32LE(LAP_END, offset);
+      if (capacity - offset >= 4) this.words[offset >> 2] = LAP_END;
       this.head += capacity - offset;
       offset = 0;
     }
     this.makeRoom(size);
     const bytes = this.bytes;
-    bytes.writeUInt32LE(hash, offset);
-    bytes.writeUInt32LE(key.length, offset + 4);
-    bytes.writeUInt32LE(value.length, offset + 8);
+    const words = this.words;
+    const word = offset >> 2;
+    words[word] = hash;
+    words[word + 1] = key.length;
+    words[word + 2] = value.length;
     bytes.set(key, offset + HEADER_BYTES);
     bytes.set(value, offset + HEADER_BYTES + key.length);
     this.head += size;
@@ -113,19 +122,25 @@ export class RecordCache {
   /** Overwrites the oldest entries until `size` bytes after `head` are free. */
   private makeRoom(size: number): void {
     const capacity = this.bytes.length;
-    const bytes = this.bytes;
+    const words = this.words;
     while (this.head + size - this.tail > capacity) {
       const offset = this.tail % capacity;
       const left = capacity - offset;
-      if (left < HEADER_BYTES || bytes.readUInt32LE(offset) === LAP_END) {
+      const word = offset >> 2;
+      const hash = words[word] as number;
+      if (left < HEADER_BYTES || hash === LAP_END) {
         this.tail += left;
         continue;
       }
-      const hash = bytes.readUInt32LE(offset);
       if (this.entries.get(hash) === offset) this.entries.delete(hash);
-      this.tail += HEADER_BYTES + bytes.readUInt32LE(offset + 4) + bytes.readUInt32LE(offset + 8);
+      this.tail += entrySize(words[word + 1] as number, words[word + 2] as number);
     }
   }
+}
+
+/** Bytes of an entry in the ring: header, key and value, padded to a multiple of 4. */
+function entrySize(keyLength: number, valueLength: number): number {
+  return (HEADER_BYTES + keyLength + valueLength + 3) & ~3;
 }
 
 function sameBytes(bytes: Buffer, start: number, key: Buffer): boolean {
