@@ -1,20 +1,21 @@
 /**
  * A bounded read cache of a table's values, in one ring of bytes, so a point read of a
  * recently used key costs a hash lookup instead of an LMDB B-tree descent (about 1 us for
- * a random key among 100k on the benchmark machine, against about 0.15 us here; every SET
- * reads the old record too, for counts, the expiry index and the digest).
+ * a random key among 100k on the benchmark machine; every SET reads the old record too,
+ * for counts, the expiry index and the digest).
  *
- * It holds no JavaScript object per entry: entries are appended to a ring (`bytes`) as
- * [hash u32][key length u32][value length u32][key][value], padded to 4 bytes so the header
- * is read as words of a Uint32Array (Buffer#readUInt32LE was 7 % of a GET profile), and a
- * Map from the key's hash
- * (a small integer) to the entry's offset finds them. The Map stores numbers only, so the
- * garbage collector never visits the entries. When the ring is full the oldest entries are
- * overwritten (first in, first out) and dropped from the Map; a read that misses puts the
- * value back at the front.
+ * It holds no JavaScript object per entry, so the garbage collector never walks it:
+ *  - entries are appended to a ring (`bytes`) as [hash u32][key length u32][value length
+ *    u32][key][value], padded to 4 bytes so headers are read as words of a Uint32Array;
+ *  - an open-addressing index (linear probing, backward-shift deletion) in an Int32Array
+ *    maps the key's hash (a 30-bit integer) to the entry's offset. A JavaScript Map did the
+ *    same with a rehash every so often under this churn and one more cache miss per lookup:
+ *    it made a cached put cost about 1 us in the SET -P 1 profile.
+ * When the ring (or the index) is full the oldest entries are overwritten, first in first
+ * out; a read that misses puts the value back at the front.
  *
- * Two keys with the same hash share one Map slot: the later one replaces the earlier, and a
- * lookup compares the whole key, so a collision only costs a miss. The cache is a copy of
+ * Two keys with the same hash share one index slot: the later one replaces the earlier, and
+ * a lookup compares the whole key, so a collision only costs a miss. The cache is a copy of
  * what the table holds: the table must call `put` or `forget` on every write, and may then
  * trust a hit. Pure: no I/O.
  */
@@ -22,12 +23,19 @@
 const HEADER_BYTES = 12;
 /** A hash no entry has (hashes are 30 bits): marks "the rest of this lap is unused". */
 const LAP_END = 0xffffffff;
+/** One index slot per this many bytes of ring; at most half the slots are used. */
+const RING_BYTES_PER_SLOT = 32;
+const SLOTS_MIN = 16;
 
 export class RecordCache {
   private readonly bytes: Buffer;
   /** The same memory as 32-bit words: entry headers. */
   private readonly words: Uint32Array;
-  private readonly entries = new Map<number, number>();
+  /** Slot i is [hash, offset + 1] at [2i, 2i + 1]; offset + 1 = 0 marks a free slot. */
+  private readonly index: Int32Array;
+  private readonly mask: number;
+  private readonly entriesMax: number;
+  private entries = 0;
   /**
    * Positions count bytes written since the start, across laps (a lap is one pass over
    * the ring): `head` is where the next entry goes, `tail` the oldest entry still in the
@@ -48,13 +56,19 @@ export class RecordCache {
       throw new RangeError(`record cache capacity ${capacity} is out of range`);
     }
     this.bytes = Buffer.allocUnsafeSlow(capacity & ~3);
-    this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length >> 2);
+    this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset,
+      this.bytes.length >> 2);
     this.entryBytesMax = Math.min(entryBytesMax, this.bytes.length);
+    let slots = SLOTS_MIN;
+    while (slots * RING_BYTES_PER_SLOT < capacity) slots *= 2;
+    this.index = new Int32Array(2 * slots);
+    this.mask = slots - 1;
+    this.entriesMax = slots >> 1;
   }
 
-  /** Entries the Map points at. */
+  /** Entries a lookup can find. */
   get size(): number {
-    return this.entries.size;
+    return this.entries;
   }
 
   /** Bytes of the ring in use (live entries and the ones replaced but not yet overwritten). */
@@ -67,28 +81,28 @@ export class RecordCache {
    * until the next `put`; undefined when not cached.
    */
   get(key: Buffer, hash: number): Buffer | undefined {
-    const offset = this.entries.get(hash);
-    if (offset === undefined) {
+    const slot = this.find(hash);
+    if (slot < 0) {
       this.misses++;
       return undefined;
     }
-    const bytes = this.bytes;
+    const offset = (this.index[2 * slot + 1] as number) - 1;
     const word = offset >> 2;
     const keyLength = this.words[word + 1] as number;
     const keyStart = offset + HEADER_BYTES;
-    if (keyLength !== key.length || !sameBytes(bytes, keyStart, key)) {
+    if (keyLength !== key.length || !sameBytes(this.bytes, keyStart, key)) {
       this.misses++;
       return undefined;
     }
     this.hits++;
     const valueStart = keyStart + keyLength;
-    return bytes.subarray(valueStart, valueStart + (this.words[word + 2] as number));
+    return this.bytes.subarray(valueStart, valueStart + (this.words[word + 2] as number));
   }
 
   /** Caches `value` as the value of `key`, replacing what was cached for it. */
   put(key: Buffer, hash: number, value: Buffer): void {
     if (HEADER_BYTES + key.length + value.length > this.entryBytesMax) {
-      this.entries.delete(hash);
+      this.forget(hash);
       return;
     }
     const size = entrySize(key.length, value.length);
@@ -102,28 +116,31 @@ export class RecordCache {
       offset = 0;
     }
     this.makeRoom(size);
-    const bytes = this.bytes;
     const words = this.words;
     const word = offset >> 2;
     words[word] = hash;
     words[word + 1] = key.length;
     words[word + 2] = value.length;
-    bytes.set(key, offset + HEADER_BYTES);
-    bytes.set(value, offset + HEADER_BYTES + key.length);
+    this.bytes.set(key, offset + HEADER_BYTES);
+    this.bytes.set(value, offset + HEADER_BYTES + key.length);
     this.head += size;
-    this.entries.set(hash, offset);
+    this.link(hash, offset);
   }
 
   /** Drops what is cached for `key` (and for any key sharing its hash). */
   forget(hash: number): void {
-    this.entries.delete(hash);
+    const slot = this.find(hash);
+    if (slot >= 0) this.unlink(slot);
   }
 
-  /** Overwrites the oldest entries until `size` bytes after `head` are free. */
+  /**
+   * Overwrites the oldest entries until `size` bytes after `head` are free and the index
+   * has room for one more entry.
+   */
   private makeRoom(size: number): void {
     const capacity = this.bytes.length;
     const words = this.words;
-    while (this.head + size - this.tail > capacity) {
+    while (this.head + size - this.tail > capacity || this.entries >= this.entriesMax) {
       const offset = this.tail % capacity;
       const left = capacity - offset;
       const word = offset >> 2;
@@ -132,9 +149,53 @@ export class RecordCache {
         this.tail += left;
         continue;
       }
-      if (this.entries.get(hash) === offset) this.entries.delete(hash);
+      const slot = this.find(hash);
+      if (slot >= 0 && this.index[2 * slot + 1] === offset + 1) this.unlink(slot);
       this.tail += entrySize(words[word + 1] as number, words[word + 2] as number);
     }
+  }
+
+  /** The index slot holding `hash`, or -1. */
+  private find(hash: number): number {
+    const index = this.index;
+    const mask = this.mask;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      if (index[2 * slot + 1] === 0) return -1;
+      if (index[2 * slot] === hash) return slot;
+    }
+  }
+
+  /** Points `hash` at the entry at `offset` (replacing what it pointed at). */
+  private link(hash: number, offset: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let slot = hash & mask;
+    while (index[2 * slot + 1] !== 0 && index[2 * slot] !== hash) slot = (slot + 1) & mask;
+    if (index[2 * slot + 1] === 0) this.entries++;
+    index[2 * slot] = hash;
+    index[2 * slot + 1] = offset + 1;
+  }
+
+  /**
+   * Frees a slot, moving later slots of the same probe run back into the hole so that
+   * lookups never need tombstones.
+   */
+  private unlink(slot: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let hole = slot;
+    for (let next = (slot + 1) & mask; index[2 * next + 1] !== 0; next = (next + 1) & mask) {
+      const home = (index[2 * next] as number) & mask;
+      // The entry may move into the hole when the hole lies on its probe path.
+      if (((next - home) & mask) >= ((next - hole) & mask)) {
+        index[2 * hole] = index[2 * next] as number;
+        index[2 * hole + 1] = index[2 * next + 1] as number;
+        hole = next;
+      }
+    }
+    index[2 * hole] = 0;
+    index[2 * hole + 1] = 0;
+    this.entries--;
   }
 }
 

@@ -9,12 +9,17 @@ import assert from 'node:assert/strict';
 import { RecordCache } from '../../src/storage/record-cache.js';
 import { seededRandom } from '../../src/runtime/random.js';
 
-/** A test hash with collisions on purpose: keys k0..k63 share 16 hashes. */
-function hashOf(key: string): number {
+/** Test hashes with collisions on purpose: keys k0..k63 share 16 hashes. */
+function spreadHash(key: string): number {
   return Number(key.slice(1)) % 16;
 }
 
-function run(seed: number, capacity: number): void {
+/** The same 16 hashes all starting their probe at one index slot: long probe runs. */
+function clusteredHash(key: string): number {
+  return (Number(key.slice(1)) % 16) * 4096 + 3;
+}
+
+function run(seed: number, capacity: number, hashOf: (key: string) => number): void {
   const random = seededRandom(seed);
   const cache = new RecordCache(capacity, 200);
   const model = new Map<string, string>();
@@ -52,7 +57,8 @@ function run(seed: number, capacity: number): void {
 test('hits equal the model while entries wrap around a small ring', () => {
   // Capacities around the entry sizes exercise the end-of-lap marker and too-short tails.
   for (const [seed, capacity] of [[1, 257], [2, 1000], [3, 4099], [4, 211], [5, 16384]]) {
-    run(seed as number, capacity as number);
+    run(seed as number, capacity as number, spreadHash);
+    run(seed as number, capacity as number, clusteredHash);
   }
 });
 
@@ -74,6 +80,20 @@ test('a key sharing another key\'s hash is a miss, never the other key\'s value'
   cache.put(Buffer.from('two'), 7, Buffer.from('second'));
   assert.equal(cache.get(Buffer.from('one'), 7), undefined);
   assert.equal(cache.get(Buffer.from('two'), 7)?.toString(), 'second');
+});
+
+test('small entries are bounded by the index: the oldest go first', () => {
+  // 4096 bytes give 128 index slots, at most 64 entries, long before the ring is full.
+  const cache = new RecordCache(4096, 4096);
+  for (let index = 0; index < 1000; index++) {
+    cache.put(Buffer.from(`${index}`), index * 7919 & 0x3fffffff, Buffer.from('v'));
+    assert.ok(cache.size <= 64);
+  }
+  assert.equal(cache.size, 64);
+  for (let index = 936; index < 1000; index++) {
+    assert.equal(cache.get(Buffer.from(`${index}`), index * 7919 & 0x3fffffff)?.toString(), 'v');
+  }
+  assert.equal(cache.get(Buffer.from('935'), 935 * 7919 & 0x3fffffff), undefined);
 });
 
 test('capacity outside 12 bytes to 1 GiB is refused', () => {
