@@ -484,9 +484,10 @@ function settleGroup(group: Group): void {
  * thousands of entries. Range reads filter the overlay linearly: they are rare next to
  * point reads and writes.
  *
- * Point reads then try the table's RecordCache (when it has one) before LMDB. The overlay
- * comes first because the cache may drop any entry at any time; the cache is kept equal to
- * the table by every put and remove, so a hit is the current value.
+ * Point reads try the table's RecordCache (when it has one) first, then the overlay, then
+ * LMDB. The cache is kept equal to the table by every put and remove, so a hit is the
+ * current value; it may drop any entry at any time, so a miss says nothing, and the overlay
+ * (which keeps every uncommitted write) decides before LMDB does.
  */
 class LmdbTable implements StorageTable {
   private readonly overlay = new Map<number, PendingWrite>();
@@ -500,14 +501,16 @@ class LmdbTable implements StorageTable {
 
   get(key: Buffer): Buffer | undefined {
     const hash = overlayHash(key);
-    if (this.overlay.size > 0) {
-      const pending = this.pending(key, hash);
-      if (pending !== null) return pending.value ?? undefined;
-    }
+    // A cached value is the newest (every put refreshes it, every remove drops it), so a
+    // hit needs no look at the overlay.
     const cache = this.cache;
     if (cache !== null) {
       const cached = cache.get(key, hash);
       if (cached !== undefined) return cached;
+    }
+    if (this.overlay.size > 0) {
+      const pending = this.pending(key, hash);
+      if (pending !== null) return pending.value ?? undefined;
     }
     const bytes = readFast(this.database, key, this.engine.readOptions);
     if (bytes === undefined) return undefined;
