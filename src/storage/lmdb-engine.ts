@@ -125,7 +125,7 @@ class Arena {
 }
 
 type WriterMessage =
-  | { type: 'committed'; sequence: number }
+  | { type: 'committed'; sequence: number; buffers: ArrayBuffer[] }
   | { type: 'flushed'; sequence: number }
   | { type: 'error'; message: string }
   | { type: 'closed' };
@@ -149,6 +149,8 @@ const HANDOFF_MS = 500;
 const STAGING_BYTES_MIN = 64 * 1024;
 /** Staged bytes that are handed over at once (bounds the copy and the transaction). */
 const STAGING_BYTES_MAX = 8 * 1024 * 1024;
+/** Staging buffers kept for reuse (one in the writer's hands, one ready). */
+const STAGING_SPARES_MAX = 2;
 
 export class LmdbEngine implements StorageEngine {
   private readonly root: RootDatabase<Buffer, Buffer>;
@@ -173,8 +175,14 @@ export class LmdbEngine implements StorageEngine {
   private syncTimer: NodeJS.Timeout | null = null;
   private readonly sealBound = (): void => this.seal();
   /** Logged groups not yet handed to the writer thread (see `stage`). */
-  private staging = Buffer.allocUnsafeSlow(STAGING_BYTES_MIN);
+  private staging: Buffer = Buffer.allocUnsafeSlow(STAGING_BYTES_MIN);
   private staged = 0;
+  /**
+   * Staging buffers the writer gave back, for the next handoffs: a fresh multi-megabyte
+   * buffer every HANDOFF_MS cost page faults to fill and an munmap (a TLB shootdown across
+   * cores) to free.
+   */
+  private spareStaging: ArrayBuffer[] = [];
   private handoffTimer: NodeJS.Timeout | null = null;
   private readonly handOffBound = (): void => this.handOff();
 
@@ -353,11 +361,21 @@ export class LmdbEngine implements StorageEngine {
     const staging = this.staging;
     const length = this.staged;
     // The next buffer starts at about this batch's size: allocation follows the write rate.
-    this.staging = Buffer.allocUnsafeSlow(Math.max(STAGING_BYTES_MIN, length));
+    this.staging = this.stagingBuffer(Math.max(STAGING_BYTES_MIN, length));
     this.staged = 0;
     const bytes = staging.buffer as ArrayBuffer;
     this.writer?.postMessage({ type: 'apply', sequence: this.lastSequence, bytes, length },
       [bytes]);
+  }
+
+  /** A spare staging buffer of at least `bytes`, or a new one. */
+  private stagingBuffer(bytes: number): Buffer {
+    const spares = this.spareStaging;
+    while (spares.length > 0) {
+      const spare = spares.pop() as ArrayBuffer;
+      if (spare.byteLength >= bytes) return Buffer.from(spare);
+    }
+    return Buffer.allocUnsafeSlow(bytes);
   }
 
   private reportDurable(group: Group): void {
@@ -415,6 +433,9 @@ export class LmdbEngine implements StorageEngine {
           index++;
         }
         this.uncommitted = this.uncommitted.slice(index);
+        for (const buffer of message.buffers) {
+          if (this.spareStaging.length < STAGING_SPARES_MAX) this.spareStaging.push(buffer);
+        }
         break;
       }
       case 'flushed':

@@ -8,7 +8,8 @@
  * Messages in:  { type: 'apply', sequence, bytes, length }  (commit-log groups up to
  *                 `sequence` in bytes[0, length), transferred)
  *               { type: 'close' }
- * Messages out: { type: 'committed', sequence }  (visible to readers)
+ * Messages out: { type: 'committed', sequence, buffers }  (visible to readers; the applied
+ *                 messages' buffers, transferred back for reuse)
  *               { type: 'flushed', sequence }    (durable in the data file)
  *               { type: 'error', message }
  *               { type: 'closed' }
@@ -58,7 +59,8 @@ function drain(): void {
       queue = [];
       const sequence = (batch[batch.length - 1] as ApplyMessage).sequence;
       apply(batch);
-      port?.postMessage({ type: 'committed', sequence });
+      const buffers = batch.map((message) => message.bytes);
+      port?.postMessage({ type: 'committed', sequence, buffers }, buffers);
       const flushed = root.flushed;
       void Promise.resolve(flushed).then(() => port?.postMessage({ type: 'flushed', sequence }));
     }
