@@ -551,7 +551,7 @@ class LmdbTable implements StorageTable {
   remove(key: Buffer): void {
     const hash = overlayHash(key);
     this.engine.record(this, this.index, key, hash, null);
-    this.cache?.forget(hash);
+    this.cache?.forget(key, hash);
   }
 
   /** The pending write of `key`, or null. */

@@ -39,7 +39,7 @@ function run(seed: number, capacity: number, hashOf: (key: string) => number): v
         assert.equal(cache.get(Buffer.from(key), hash), undefined, 'too large to cache');
       }
     } else if (choice < 0.5) {
-      cache.forget(hash);
+      cache.forget(Buffer.from(key), hash);
       model.delete(key);
       assert.equal(cache.get(Buffer.from(key), hash), undefined);
     } else {
@@ -73,11 +73,14 @@ test('the oldest entries are overwritten first', () => {
   assert.equal(cache.size, 10);
 });
 
-test('a key sharing another key\'s hash is a miss, never the other key\'s value', () => {
+test('keys sharing a hash are cached side by side, each with its own value', () => {
   const cache = new RecordCache(1024, 1024);
   cache.put(Buffer.from('one'), 7, Buffer.from('first'));
   assert.equal(cache.get(Buffer.from('two'), 7), undefined);
   cache.put(Buffer.from('two'), 7, Buffer.from('second'));
+  assert.equal(cache.get(Buffer.from('one'), 7)?.toString(), 'first');
+  assert.equal(cache.get(Buffer.from('two'), 7)?.toString(), 'second');
+  cache.forget(Buffer.from('one'), 7);
   assert.equal(cache.get(Buffer.from('one'), 7), undefined);
   assert.equal(cache.get(Buffer.from('two'), 7)?.toString(), 'second');
 });
@@ -96,7 +99,7 @@ test('small entries are bounded by the index: the oldest go first', () => {
   assert.equal(cache.get(Buffer.from('935'), 935 * 7919 & 0x3fffffff), undefined);
 });
 
-test('capacity outside 12 bytes to 1 GiB is refused', () => {
+test('capacity outside 12 bytes to 2 GiB is refused', () => {
   assert.throws(() => new RecordCache(4, 4), RangeError);
-  assert.throws(() => new RecordCache(2 ** 30, 100), RangeError);
+  assert.throws(() => new RecordCache(2 ** 31, 100), RangeError);
 });

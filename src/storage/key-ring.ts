@@ -1,0 +1,355 @@
+/**
+ * Key-value entries in one ring of bytes with a hash index, and no JavaScript object per
+ * entry, so the garbage collector never walks them. The record cache (record-cache.ts) and
+ * the engine's uncommitted writes (pending-writes.ts) are both built on it: entries are
+ * appended at the head and dropped from the tail, oldest first.
+ *
+ *  - An entry is [hash u32][key length u32][value length u32][key][value], padded to 4 bytes
+ *    so headers are read as words of a Uint32Array. A value length of REMOVED marks a
+ *    removal (no value bytes). A value of OUT_OF_LINE_BYTES or more is kept in a Buffer of
+ *    its own, named by a number in the entry (value length OUT_OF_LINE): the ring then
+ *    stays small whatever the values, and a big value is not copied when the ring grows.
+ *  - The index is open addressing in an Int32Array (linear probing, backward-shift deletion,
+ *    so no tombstones): slot i is [hash, offset + 1]. It points at the newest entry of each
+ *    key; older entries of a key stay in the ring, unindexed, until dropped. Keys sharing a
+ *    hash get a slot each (a lookup compares whole keys). A JavaScript Map did this job at
+ *    first, and under SET churn it rehashed and missed the CPU caches more: about 1 us a
+ *    put in the profile, against 0.25 us now.
+ *  - `head` is the offset where the next entry goes, `tail` the offset of the oldest, and
+ *    `used` the bytes from tail to head around the ring. An entry never wraps: the end of
+ *    the ring too short for it is skipped (marked with LAP_END when 4 bytes fit).
+ * Pure: no I/O.
+ */
+import { assert } from '../util/assert.js';
+
+/** The value length of an entry that records a removal. */
+export const REMOVED = 0xffffffff;
+/** The value length of an entry whose value is kept outside the ring (its id follows the key). */
+const OUT_OF_LINE = 0xfffffffe;
+/** Values this large are kept outside the ring. */
+export const OUT_OF_LINE_BYTES = 64 * 1024;
+/** Offsets + 1 must fit the Int32Array index. */
+export const RING_BYTES_MAX = 2 ** 31 - 8;
+const HEADER_BYTES = 12;
+/** A hash no entry has (hashes are 30 bits): "the rest of this lap is unused". */
+const LAP_END = 0xffffffff;
+/** One index slot per this many bytes of ring; at most half the slots are used. */
+const RING_BYTES_PER_SLOT = 32;
+const SLOTS_MIN = 16;
+
+/**
+ * Bytes of an entry in the ring: header, key and value (or the id of a value kept outside),
+ * padded to a multiple of 4. `valueLength` is a value's length, REMOVED or OUT_OF_LINE.
+ */
+export function entrySize(keyLength: number, valueLength: number): number {
+  const inRing = valueLength === REMOVED ? 0
+    : valueLength === OUT_OF_LINE || valueLength >= OUT_OF_LINE_BYTES ? 4 : valueLength;
+  return (HEADER_BYTES + keyLength + inRing + 3) & ~3;
+}
+
+/** Index slots of a ring of `capacity` bytes (a power of two). */
+function slotsFor(capacity: number): number {
+  let slots = SLOTS_MIN;
+  while (slots * RING_BYTES_PER_SLOT < capacity) slots *= 2;
+  return slots;
+}
+
+/** Keys a ring of `capacity` bytes indexes at most (half its index slots). */
+export function keysMaxFor(capacity: number): number {
+  return slotsFor(capacity) >> 1;
+}
+
+export class KeyRing {
+  private readonly bytes: Buffer;
+  /** The same memory as 32-bit words: entry headers. */
+  private readonly words: Uint32Array;
+  private readonly index: Int32Array;
+  private readonly mask: number;
+  private readonly entriesMax: number;
+  /** Keys the index holds. */
+  private indexed = 0;
+  /** Entries in the ring, indexed or not. */
+  private stored = 0;
+  private head = 0;
+  private tail = 0;
+  private used = 0;
+  /** Values kept outside the ring, by id. */
+  private readonly outOfLine = new Map<number, Buffer>();
+  private nextId = 1;
+
+  /**
+   * @param capacity bytes (12 up to RING_BYTES_MAX; rounded down to a multiple of 4)
+   */
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < HEADER_BYTES || capacity > RING_BYTES_MAX) {
+      throw new RangeError(`ring capacity ${capacity} is out of range`);
+    }
+    this.bytes = Buffer.allocUnsafeSlow(capacity & ~3);
+    this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset,
+      this.bytes.length >> 2);
+    const slots = slotsFor(capacity);
+    this.index = new Int32Array(2 * slots);
+    this.mask = slots - 1;
+    this.entriesMax = keysMaxFor(capacity);
+  }
+
+  get capacity(): number {
+    return this.bytes.length;
+  }
+
+  /** Keys that `find` can find. */
+  get keys(): number {
+    return this.indexed;
+  }
+
+  /** Entries in the ring, including those a newer entry of their key replaced. */
+  get length(): number {
+    return this.stored;
+  }
+
+  /** Bytes of the ring in use. */
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  /** The offset of the newest entry of `key` (whose hash is `hash`), or -1. */
+  find(key: Buffer, hash: number): number {
+    const index = this.index;
+    const mask = this.mask;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const offsetPlusOne = index[2 * slot + 1] as number;
+      if (offsetPlusOne === 0) return -1;
+      if (index[2 * slot] === hash && this.keyIs(offsetPlusOne - 1, key)) {
+        return offsetPlusOne - 1;
+      }
+    }
+  }
+
+  /** The value of the entry at `offset` (a view of the ring), or null for a removal. */
+  valueAt(offset: number): Buffer | null {
+    const word = offset >> 2;
+    const valueLength = this.words[word + 2] as number;
+    if (valueLength === REMOVED) return null;
+    const valueStart = offset + HEADER_BYTES + (this.words[word + 1] as number);
+    if (valueLength === OUT_OF_LINE) {
+      return this.outOfLine.get(this.bytes.readUInt32LE(valueStart)) as Buffer;
+    }
+    return this.bytes.subarray(valueStart, valueStart + valueLength);
+  }
+
+  /** Whether an entry of these sizes can be appended without dropping any. */
+  fits(keyLength: number, valueLength: number): boolean {
+    if (this.stored === 0) this.restartLap();
+    const capacity = this.bytes.length;
+    const size = entrySize(keyLength, valueLength);
+    const left = capacity - this.head;
+    const skipped = left < size ? left : 0;
+    return this.used + skipped + size <= capacity && this.indexed < this.entriesMax;
+  }
+
+  /**
+   * Appends an entry (`value` null for a removal) and indexes it as its key's newest.
+   * `fits` must have said yes.
+   */
+  append(key: Buffer, hash: number, value: Buffer | null): void {
+    const capacity = this.bytes.length;
+    const valueLength = value === null ? REMOVED
+      : value.length >= OUT_OF_LINE_BYTES ? OUT_OF_LINE : value.length;
+    const size = entrySize(key.length, valueLength);
+    let offset = this.head;
+    if (capacity - offset < size) {
+      if (capacity - offset >= 4) this.words[offset >> 2] = LAP_END;
+      this.used += capacity - offset;
+      offset = 0;
+    }
+    assert(this.used + size <= capacity, 'ring entry appended without room');
+    const word = offset >> 2;
+    this.words[word] = hash;
+    this.words[word + 1] = key.length;
+    this.words[word + 2] = valueLength;
+    this.bytes.set(key, offset + HEADER_BYTES);
+    if (valueLength === OUT_OF_LINE) {
+      const id = this.nextId;
+      this.nextId = id === 0xffffffff ? 1 : id + 1;
+      // A copy: callers reuse their buffers.
+      this.outOfLine.set(id, Buffer.from(value as Buffer));
+      this.bytes.writeUInt32LE(id, offset + HEADER_BYTES + key.length);
+    } else if (value !== null) {
+      this.bytes.set(value, offset + HEADER_BYTES + key.length);
+    }
+    this.head = next(offset, size, capacity);
+    this.used += size;
+    this.stored++;
+    this.link(key, hash, offset);
+  }
+
+  /** Drops the oldest entry (the ring must not be empty), and its index slot if it has one. */
+  dropOldest(): void {
+    assert(this.stored > 0, 'dropOldest on an empty ring');
+    const capacity = this.bytes.length;
+    for (;;) {
+      const offset = this.tail;
+      const left = capacity - offset;
+      const word = offset >> 2;
+      const hash = this.words[word] as number;
+      if (left < HEADER_BYTES || hash === LAP_END) {
+        this.tail = 0;
+        this.used -= left;
+        continue;
+      }
+      const slot = this.slotOf(hash, offset);
+      if (slot >= 0) this.unlink(slot);
+      const keyLength = this.words[word + 1] as number;
+      const valueLength = this.words[word + 2] as number;
+      if (valueLength === OUT_OF_LINE) {
+        this.outOfLine.delete(this.bytes.readUInt32LE(offset + HEADER_BYTES + keyLength));
+      }
+      const size = entrySize(keyLength, valueLength);
+      this.tail = next(offset, size, capacity);
+      this.used -= size;
+      this.stored--;
+      return;
+    }
+  }
+
+  /** Drops the index slot of `key`, if any: `find` no longer finds it. */
+  forget(key: Buffer, hash: number): void {
+    const offset = this.find(key, hash);
+    if (offset >= 0) this.unlink(this.slotOf(hash, offset));
+  }
+
+  /**
+   * Calls `visit` for every entry, oldest first (including those a newer entry of their key
+   * replaced), with views of its key and value (null for a removal).
+   */
+  forEach(visit: (key: Buffer, hash: number, value: Buffer | null) => void): void {
+    const capacity = this.bytes.length;
+    let offset = this.tail;
+    for (let seen = 0; seen < this.stored;) {
+      const left = capacity - offset;
+      const word = offset >> 2;
+      const hash = this.words[word] as number;
+      if (left < HEADER_BYTES || hash === LAP_END) {
+        offset = 0;
+        continue;
+      }
+      const keyLength = this.words[word + 1] as number;
+      const key = this.bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + keyLength);
+      visit(key, hash, this.valueAt(offset));
+      offset = next(offset, entrySize(keyLength, this.words[word + 2] as number), capacity);
+      seen++;
+    }
+  }
+
+  /**
+   * Calls `visit` for the newest entry of each key with start <= key < end (views of its
+   * key and value, null for a removal), oldest first. Keys are filtered by their first two bytes before any view is made: range reads are mostly
+   * one slot (two-byte prefix) of a ring holding a second of writes.
+   */
+  forEachInRange(start: Buffer, end: Buffer, visit: (key: Buffer, value: Buffer | null) => void):
+      void {
+    const first = prefixOf(start, 0, start.length);
+    const last = prefixOf(end, 0, end.length);
+    const capacity = this.bytes.length;
+    const bytes = this.bytes;
+    let offset = this.tail;
+    for (let seen = 0; seen < this.stored;) {
+      const left = capacity - offset;
+      const word = offset >> 2;
+      const hash = this.words[word] as number;
+      if (left < HEADER_BYTES || hash === LAP_END) {
+        offset = 0;
+        continue;
+      }
+      const keyLength = this.words[word + 1] as number;
+      const entry = offset;
+      offset = next(offset, entrySize(keyLength, this.words[word + 2] as number), capacity);
+      seen++;
+      const keyStart = entry + HEADER_BYTES;
+      const prefix = prefixOf(bytes, keyStart, keyLength);
+      if (prefix < first || prefix > last) continue;
+      const key = bytes.subarray(keyStart, keyStart + keyLength);
+      if (Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0) continue;
+      if (this.slotOf(hash, entry) >= 0) visit(key, this.valueAt(entry));
+    }
+  }
+
+  /** An empty ring starts its next entry at offset 0 (so an entry of any size fits). */
+  private restartLap(): void {
+    this.head = 0;
+    this.tail = 0;
+    this.used = 0;
+  }
+
+  private keyIs(offset: number, key: Buffer): boolean {
+    const length = key.length;
+    if (this.words[(offset >> 2) + 1] !== length) return false;
+    const bytes = this.bytes;
+    const start = offset + HEADER_BYTES;
+    for (let index = 0; index < length; index++) {
+      if (bytes[start + index] !== key[index]) return false;
+    }
+    return true;
+  }
+
+  /** The index slot pointing at the entry at `offset` (whose hash is `hash`), or -1. */
+  private slotOf(hash: number, offset: number): number {
+    const index = this.index;
+    const mask = this.mask;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const offsetPlusOne = index[2 * slot + 1] as number;
+      if (offsetPlusOne === 0) return -1;
+      if (offsetPlusOne === offset + 1) return slot;
+    }
+  }
+
+  /** Points `key`'s slot at the entry at `offset`, taking a free slot for a new key. */
+  private link(key: Buffer, hash: number, offset: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let slot = hash & mask;
+    for (; ; slot = (slot + 1) & mask) {
+      const offsetPlusOne = index[2 * slot + 1] as number;
+      if (offsetPlusOne === 0) {
+        this.indexed++;
+        break;
+      }
+      if (index[2 * slot] === hash && this.keyIs(offsetPlusOne - 1, key)) break;
+    }
+    index[2 * slot] = hash;
+    index[2 * slot + 1] = offset + 1;
+  }
+
+  /**
+   * Frees a slot, moving later slots of the same probe run back into the hole so that
+   * lookups never need tombstones.
+   */
+  private unlink(slot: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let hole = slot;
+    for (let next = (slot + 1) & mask; index[2 * next + 1] !== 0; next = (next + 1) & mask) {
+      const home = (index[2 * next] as number) & mask;
+      // The entry may move into the hole when the hole lies on its probe path.
+      if (((next - home) & mask) >= ((next - hole) & mask)) {
+        index[2 * hole] = index[2 * next] as number;
+        index[2 * hole + 1] = index[2 * next + 1] as number;
+        hole = next;
+      }
+    }
+    index[2 * hole] = 0;
+    index[2 * hole + 1] = 0;
+    this.indexed--;
+  }
+}
+
+/** The offset after an entry of `size` bytes at `offset`. */
+function next(offset: number, size: number, capacity: number): number {
+  return offset + size === capacity ? 0 : offset + size;
+}
+
+/** The first two bytes of bytes[start, start + length) as a number (missing bytes are 0). */
+function prefixOf(bytes: Buffer, start: number, length: number): number {
+  return ((length > 0 ? bytes[start] as number : 0) << 8) |
+    (length > 1 ? bytes[start + 1] as number : 0);
+}
