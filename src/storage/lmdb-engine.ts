@@ -34,6 +34,7 @@ import {
   type TableName,
 } from './engine.js';
 import { applyOperations, openDatabases } from './lmdb-open.js';
+import { PendingWrites } from './pending-writes.js';
 import { RecordCache } from './record-cache.js';
 import { RECORD_CACHE_BYTES, RECORD_CACHE_ENTRY_BYTES_MAX } from '../config/limits.js';
 
@@ -41,87 +42,10 @@ import { RECORD_CACHE_BYTES, RECORD_CACHE_ENTRY_BYTES_MAX } from '../config/limi
 /** The writes of one event-loop turn. */
 interface Group {
   sequence: number;
-  writes: PendingWrite[];
+  /** Per table (TABLE_NAMES order): its pending writes added up to the end of this group. */
+  marks: number[];
   listeners: DurabilityListener[];
   tokens: unknown[];
-}
-
-/**
- * One write waiting in the overlay until the writer thread commits it; compared by
- * identity when its commit settles (two removes of a key are both null).
- *
- * Its key and value bytes live in an arena slab shared by many writes (see `Arena`), not
- * in Buffers of their own: a write stays reachable for up to HANDOFF_MS and more, and every
- * young-generation collection in that time copies what is reachable. One small object per
- * write instead of three (this, the key's and the value's Buffer views) cut the main
- * thread's scavenge time under SET by about 30 % (bench/RESULTS.md).
- */
-class PendingWrite {
-  /** The next pending write of another key with the same hash (a collision chain). */
-  next: PendingWrite | null = null;
-
-  constructor(
-    readonly table: LmdbTable,
-    private readonly slab: Buffer,
-    private readonly keyStart: number,
-    private readonly keyEnd: number,
-    /** End of the value after the key in the slab; -1 for a remove. */
-    private readonly valueEnd: number,
-    /** overlayHash of the key: the overlay's Map key. */
-    readonly hash: number,
-  ) {}
-
-  get key(): Buffer {
-    return this.slab.subarray(this.keyStart, this.keyEnd);
-  }
-
-  /** The value written (a view of the slab, never overwritten), or null for a remove. */
-  get value(): Buffer | null {
-    return this.valueEnd < 0 ? null : this.slab.subarray(this.keyEnd, this.valueEnd);
-  }
-
-  hasKey(key: Buffer): boolean {
-    const start = this.keyStart;
-    const length = key.length;
-    if (this.keyEnd - start !== length) return false;
-    const slab = this.slab;
-    for (let index = 0; index < length; index++) {
-      if (slab[start + index] !== key[index]) return false;
-    }
-    return true;
-  }
-}
-
-const ARENA_SLAB_BYTES = 1024 * 1024;
-/** Writes larger than this get a slab of their own (a slab is freed with its last write). */
-const ARENA_OWN_SLAB_BYTES = 64 * 1024;
-
-/** Append-only slabs holding the key and value bytes of pending writes. */
-class Arena {
-  private slab = Buffer.allocUnsafeSlow(ARENA_SLAB_BYTES);
-  private used = 0;
-
-  place(table: LmdbTable, key: Buffer, hash: number, value: Buffer | null): PendingWrite {
-    const bytes = key.length + (value === null ? 0 : value.length);
-    let slab = this.slab;
-    let start = this.used;
-    if (bytes > ARENA_OWN_SLAB_BYTES) {
-      slab = Buffer.allocUnsafeSlow(bytes);
-      start = 0;
-    } else {
-      if (start + bytes > slab.length) {
-        slab = Buffer.allocUnsafeSlow(ARENA_SLAB_BYTES);
-        this.slab = slab;
-        start = 0;
-      }
-      this.used = start + bytes;
-    }
-    const keyEnd = start + key.length;
-    slab.set(key, start);
-    if (value !== null) slab.set(value, keyEnd);
-    return new PendingWrite(table, slab, start, keyEnd,
-      value === null ? -1 : keyEnd + value.length, hash);
-  }
 }
 
 type WriterMessage =
@@ -155,10 +79,11 @@ const STAGING_SPARES_MAX = 2;
 export class LmdbEngine implements StorageEngine {
   private readonly root: RootDatabase<Buffer, Buffer>;
   private readonly tables = new Map<TableName, LmdbTable>();
+  /** The same tables in TABLE_NAMES order (the commit log's table numbers). */
+  private readonly tableList: LmdbTable[] = [];
   private readonly log: CommitLog;
   private readonly path: string;
   private readonly builder = new GroupBuilder();
-  private readonly arena = new Arena();
   private writer: Worker | null = null;
   private group: Group | null = null;
   /** Groups handed to the writer and not yet committed, oldest first. */
@@ -196,8 +121,9 @@ export class LmdbEngine implements StorageEngine {
       const cache = name === 'records'
         ? new RecordCache(options.recordCacheBytes ?? RECORD_CACHE_BYTES,
           RECORD_CACHE_ENTRY_BYTES_MAX) : null;
-      this.tables.set(name,
-        new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this, cache));
+      const table = new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this, cache);
+      this.tables.set(name, table);
+      this.tableList.push(table);
     });
   }
 
@@ -228,18 +154,12 @@ export class LmdbEngine implements StorageEngine {
     return table;
   }
 
-  /** Writes of the engine's tables end up here: overlay, then the turn's group. */
-  record(table: LmdbTable, tableIndex: number, key: Buffer, hash: number, value: Buffer | null):
-      void {
-    let group = this.group;
-    if (group === null) {
-      group = { sequence: 0, writes: [], listeners: [], tokens: [] };
-      this.group = group;
+  /** Writes of the engine's tables end up here (after their pending writes): the turn's group. */
+  record(tableIndex: number, key: Buffer, value: Buffer | null): void {
+    if (this.group === null) {
+      this.group = { sequence: 0, marks: [], listeners: [], tokens: [] };
       setImmediate(this.sealBound);
     }
-    const write = this.arena.place(table, key, hash, value);
-    table.setPending(write);
-    group.writes.push(write);
     this.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
       value);
   }
@@ -300,10 +220,10 @@ export class LmdbEngine implements StorageEngine {
     return (this.tables.get('records') as LmdbTable).cache as RecordCache;
   }
 
-  /** Writes waiting for the writer thread (backlog of the overlay). */
+  /** Writes waiting for the writer thread (the overlay's backlog). */
   get pendingWrites(): number {
     let count = 0;
-    for (const group of this.uncommitted) count += group.writes.length;
+    for (const table of this.tableList) count += table.pending.size;
     return count;
   }
 
@@ -312,6 +232,7 @@ export class LmdbEngine implements StorageEngine {
     const group = this.group;
     if (group === null) return;
     this.group = null;
+    for (const table of this.tableList) group.marks.push(table.pending.added);
     let bytes: Buffer;
     try {
       bytes = this.builder.finish();
@@ -429,8 +350,14 @@ export class LmdbEngine implements StorageEngine {
         let index = 0;
         while (index < this.uncommitted.length &&
             (this.uncommitted[index] as Group).sequence <= message.sequence) {
-          settleGroup(this.uncommitted[index] as Group);
           index++;
+        }
+        if (index > 0) {
+          // Groups commit in order: the newest committed group's marks release them all.
+          const marks = (this.uncommitted[index - 1] as Group).marks;
+          this.tableList.forEach((table, tableIndex) => {
+            table.pending.release(marks[tableIndex] as number);
+          });
         }
         this.uncommitted = this.uncommitted.slice(index);
         for (const buffer of message.buffers) {
@@ -488,30 +415,18 @@ function report(listeners: DurabilityListener[], tokens: unknown[], error: Error
   }
 }
 
-/** Drops the group's overlay entries, except those a later write replaced. */
-function settleGroup(group: Group): void {
-  const writes = group.writes;
-  for (let index = 0; index < writes.length; index++) {
-    const write = writes[index] as PendingWrite;
-    write.table.settle(write);
-  }
-}
-
 /**
- * A table: LMDB plus the overlay of writes the writer thread has not committed yet (one
- * handoff interval of writes, more while the writer lags). The overlay is keyed by a 30-bit
- * hash of the key, with a chain for the rare keys that share one: hashing a key Buffer is
- * cheaper than making a string of it, and integer keys keep the Map fast at tens of
- * thousands of entries. Range reads filter the overlay linearly: they are rare next to
- * point reads and writes.
- *
- * Point reads try the table's RecordCache (when it has one) first, then the overlay, then
- * LMDB. The cache is kept equal to the table by every put and remove, so a hit is the
- * current value; it may drop any entry at any time, so a miss says nothing, and the overlay
- * (which keeps every uncommitted write) decides before LMDB does.
+ * A table: LMDB plus its writes the writer thread has not committed yet (PendingWrites, the
+ * overlay: one handoff interval of writes, more while the writer lags). Point reads try the
+ * table's RecordCache (when it has one) first, then the overlay, then LMDB. The cache is
+ * kept equal to the table by every put and remove, so a hit is the current value; it may
+ * drop any entry at any time, so a miss says nothing, and the overlay (which keeps every
+ * uncommitted write) decides before LMDB does. Range reads merge the overlay's writes in
+ * the range with LMDB's: they are rare next to point reads and writes.
  */
 class LmdbTable implements StorageTable {
-  private readonly overlay = new Map<number, PendingWrite>();
+  readonly pending = new PendingWrites();
+
   constructor(
     readonly database: Database<Buffer, Buffer>,
     private readonly index: number,
@@ -522,16 +437,14 @@ class LmdbTable implements StorageTable {
 
   get(key: Buffer): Buffer | undefined {
     const hash = overlayHash(key);
-    // A cached value is the newest (every put refreshes it, every remove drops it), so a
-    // hit needs no look at the overlay.
     const cache = this.cache;
     if (cache !== null) {
       const cached = cache.get(key, hash);
       if (cached !== undefined) return cached;
     }
-    if (this.overlay.size > 0) {
-      const pending = this.pending(key, hash);
-      if (pending !== null) return pending.value ?? undefined;
+    if (this.pending.size > 0) {
+      const pending = this.pending.get(key, hash);
+      if (pending !== undefined) return pending ?? undefined;
     }
     const bytes = readFast(this.database, key, this.engine.readOptions);
     if (bytes === undefined) return undefined;
@@ -544,62 +457,35 @@ class LmdbTable implements StorageTable {
 
   put(key: Buffer, value: Buffer): void {
     const hash = overlayHash(key);
-    this.engine.record(this, this.index, key, hash, value);
+    this.pending.add(key, hash, value);
+    this.engine.record(this.index, key, value);
     this.cache?.put(key, hash, value);
   }
 
   remove(key: Buffer): void {
     const hash = overlayHash(key);
-    this.engine.record(this, this.index, key, hash, null);
+    this.pending.add(key, hash, null);
+    this.engine.record(this.index, key, null);
     this.cache?.forget(key, hash);
-  }
-
-  /** The pending write of `key`, or null. */
-  private pending(key: Buffer, hash: number): PendingWrite | null {
-    for (let write = this.overlay.get(hash) ?? null; write !== null; write = write.next) {
-      if (write.hasKey(key)) return write;
-    }
-    return null;
-  }
-
-  /** The newest write of its key: it replaces a pending write of the same key. */
-  setPending(write: PendingWrite): void {
-    const head = this.overlay.get(write.hash);
-    if (head === undefined) {
-      this.overlay.set(write.hash, write);
-      return;
-    }
-    write.next = unlinked(head, write.key, null);
-    this.overlay.set(write.hash, write);
-  }
-
-  /** The writer committed this write: drop its overlay entry unless a later write owns it. */
-  settle(write: PendingWrite): void {
-    const head = this.overlay.get(write.hash);
-    if (head === undefined) return;
-    const rest = unlinked(head, null, write);
-    if (rest === head) return;
-    if (rest === null) this.overlay.delete(write.hash);
-    else this.overlay.set(write.hash, rest);
   }
 
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {
     // Merge LMDB's committed entries with the overlay's pending ones; for a key in both,
     // the overlay's (newer) value or deletion wins.
-    const pending = this.pendingInRange(start, end);
+    const pending = this.pending.inRange(start, end);
     const result: Array<[Buffer, Buffer]> = [];
     let index = 0;
     const transaction = this.engine.readOptions.transaction;
     const options = transaction === undefined ? { start, end } : { start, end, transaction };
     for (const entry of this.database.getRange(options)) {
       const key = Buffer.from(entry.key);
-      if (this.overlay.size > 0 && this.pending(key, overlayHash(key)) !== null) {
+      if (this.pending.size > 0 && this.pending.get(key, overlayHash(key)) !== undefined) {
         continue;
       }
       while (index < pending.length && result.length < limit) {
-        const write = pending[index] as PendingWrite;
-        if (Buffer.compare(write.key, key) > 0) break;
-        if (write.value !== null) result.push([write.key, write.value]);
+        const [pendingKey, pendingValue] = pending[index] as [Buffer, Buffer | null];
+        if (Buffer.compare(pendingKey, key) > 0) break;
+        if (pendingValue !== null) result.push([pendingKey, pendingValue]);
         index++;
       }
       if (result.length >= limit) return result;
@@ -607,66 +493,22 @@ class LmdbTable implements StorageTable {
       if (result.length >= limit) return result;
     }
     for (; index < pending.length && result.length < limit; index++) {
-      const write = pending[index] as PendingWrite;
-      if (write.value !== null) result.push([write.key, write.value]);
+      const [pendingKey, pendingValue] = pending[index] as [Buffer, Buffer | null];
+      if (pendingValue !== null) result.push([pendingKey, pendingValue]);
     }
     return result;
-  }
-
-  /** Overlay writes with start <= key < end, sorted by key. */
-  private pendingInRange(start: Buffer, end: Buffer): PendingWrite[] {
-    if (this.overlay.size === 0) return [];
-    // Most ranges are one slot or a few: compare the two-byte prefix before whole keys.
-    const first = prefixOf(start);
-    const last = end.length === 0 ? 0xffff : prefixOf(end);
-    const writes: PendingWrite[] = [];
-    for (const head of this.overlay.values()) {
-      for (let write: PendingWrite | null = head; write !== null; write = write.next) {
-        const key = write.key;
-        const prefix = prefixOf(key);
-        if (prefix < first || prefix > last) continue;
-        if (Buffer.compare(key, start) >= 0 && Buffer.compare(key, end) < 0) {
-          writes.push(write);
-        }
-      }
-    }
-    writes.sort((a, b) => Buffer.compare(a.key, b.key));
-    return writes;
   }
 }
 
 const OVERLAY_SEED = 0x6a09e667;
 
 /**
- * The overlay's Map key for a stored key: murmur3 cut to 30 bits, so it is always a small
- * integer (Smi) to V8. A full 32-bit hash is a heap number three times in four, which the
- * Map boxes and hashes more slowly on every lookup, insert and delete. Exported for tests
- * that need two keys with one hash.
+ * A stored key's hash in the overlay and the record cache (key-ring.ts): murmur3 cut to 30
+ * bits, so it is a small integer (Smi) to V8 and never the ring's end-of-lap marker.
+ * Exported for tests that need two keys with one hash.
  */
 export function overlayHash(key: Buffer): number {
   return murmur3(key, OVERLAY_SEED) & 0x3fffffff;
-}
-
-/**
- * The chain from `head` without the write of `key` (when a key is given) or without the
- * write `write` itself (compared by identity: two removes of a key are both null). Returns
- * `head` itself when nothing was removed; the chains are one entry long almost always.
- */
-function unlinked(head: PendingWrite, key: Buffer | null, write: PendingWrite | null):
-    PendingWrite | null {
-  let previous: PendingWrite | null = null;
-  for (let candidate: PendingWrite | null = head; candidate !== null;
-    candidate = candidate.next) {
-    const matches = key !== null ? candidate.hasKey(key) : candidate === write;
-    if (!matches) {
-      previous = candidate;
-      continue;
-    }
-    if (previous === null) return candidate.next;
-    previous.next = candidate.next;
-    return head;
-  }
-  return head;
 }
 
 /** lmdb-js accepts read options (the transaction) here; its type declarations omit them. */
@@ -675,9 +517,4 @@ function readFast(database: Database<Buffer, Buffer>, key: Buffer,
   const read = database.getBinaryFast as unknown as
     (this: Database<Buffer, Buffer>, key: Buffer, options: object) => Buffer | undefined;
   return read.call(database, key, options);
-}
-
-/** The first two bytes of a key as a number (a missing byte counts as 0). */
-function prefixOf(key: Buffer): number {
-  return ((key[0] ?? 0) << 8) | (key[1] ?? 0);
 }
