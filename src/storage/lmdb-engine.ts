@@ -431,7 +431,10 @@ class LmdbTable implements StorageTable {
     readonly database: Database<Buffer, Buffer>,
     private readonly index: number,
     private readonly engine: LmdbEngine,
-    /** Recently read and written values (record-cache.ts); null for tables read by range. */
+    /**
+     * Recently read and written values, and keys known absent (record-cache.ts); null for
+     * tables read by range.
+     */
     readonly cache: RecordCache | null,
   ) {}
 
@@ -440,14 +443,17 @@ class LmdbTable implements StorageTable {
     const cache = this.cache;
     if (cache !== null) {
       const cached = cache.get(key, hash);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined) return cached ?? undefined;
     }
     if (this.pending.size > 0) {
       const pending = this.pending.get(key, hash);
       if (pending !== undefined) return pending ?? undefined;
     }
     const bytes = readFast(this.database, key, this.engine.readOptions);
-    if (bytes === undefined) return undefined;
+    if (bytes === undefined) {
+      cache?.put(key, hash, null);
+      return undefined;
+    }
     // lmdb-js returns its reused read buffer with an own `length` property set to the value's
     // size; a real view of exactly the value keeps subarray/copy semantics honest.
     const value = bytes.subarray(0, bytes.length);
@@ -466,7 +472,7 @@ class LmdbTable implements StorageTable {
     const hash = overlayHash(key);
     this.pending.add(key, hash, null);
     this.engine.record(this.index, key, null);
-    this.cache?.forget(key, hash);
+    this.cache?.put(key, hash, null);
   }
 
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {

@@ -6,8 +6,10 @@
  *
  * The values live in a KeyRing (key-ring.ts): no JavaScript object per entry. When the ring
  * or its index is full the oldest entries are dropped, first in first out; a read that
- * misses puts the value back at the front. The cache is a copy of what the table holds:
- * the table must call `put` or `forget` on every write, and may then trust a hit. Pure.
+ * misses puts the value back at the front. It also remembers keys known to be absent (a
+ * removal, or a read LMDB did not find), so the first SET of a new key and a GET of a
+ * missing one skip LMDB too. The cache is a copy of what the table holds: the table must
+ * call `put` on every write and removal, and may then trust a hit. Pure.
  */
 import { KeyRing } from './key-ring.js';
 
@@ -41,31 +43,27 @@ export class RecordCache {
 
   /**
    * The cached value of `key` (whose 30-bit hash is `hash`), a view valid until the next
-   * `put`; undefined when not cached.
+   * `put`; null when the key is known to be absent; undefined when not cached.
    */
-  get(key: Buffer, hash: number): Buffer | undefined {
+  get(key: Buffer, hash: number): Buffer | null | undefined {
     const offset = this.ring.find(key, hash);
     if (offset < 0) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    return this.ring.valueAt(offset) as Buffer;
+    return this.ring.valueAt(offset);
   }
 
-  /** Caches `value` as the value of `key`, replacing what was cached for it. */
-  put(key: Buffer, hash: number, value: Buffer): void {
+  /** Caches `value` (null: absent) as the value of `key`, replacing what was cached for it. */
+  put(key: Buffer, hash: number, value: Buffer | null): void {
     const ring = this.ring;
-    if (HEADER_BYTES + key.length + value.length > this.entryBytesMax) {
+    const valueLength = value === null ? 0 : value.length;
+    if (HEADER_BYTES + key.length + valueLength > this.entryBytesMax) {
       ring.forget(key, hash);
       return;
     }
-    while (!ring.fits(key.length, value.length)) ring.dropOldest();
+    while (!ring.fits(key.length, valueLength)) ring.dropOldest();
     ring.append(key, hash, value);
-  }
-
-  /** Drops what is cached for `key`. */
-  forget(key: Buffer, hash: number): void {
-    this.ring.forget(key, hash);
   }
 }

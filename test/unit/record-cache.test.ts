@@ -1,8 +1,9 @@
 /**
  * The record cache against a model: random puts, forgets and reads of keys of random sizes
  * in a ring far too small to hold them all, so entries wrap around the ring and are
- * overwritten all the time. A hit must be the model's current value; a miss is allowed
- * (the cache may drop anything), but the newest put must always be a hit.
+ * overwritten all the time. A hit must be the model's current value (null for a removed
+ * key); a miss is allowed (the cache may drop anything), but the newest put must always be
+ * a hit.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,14 +40,14 @@ function run(seed: number, capacity: number, hashOf: (key: string) => number): v
         assert.equal(cache.get(Buffer.from(key), hash), undefined, 'too large to cache');
       }
     } else if (choice < 0.5) {
-      cache.forget(Buffer.from(key), hash);
+      cache.put(Buffer.from(key), hash, null);
       model.delete(key);
-      assert.equal(cache.get(Buffer.from(key), hash), undefined);
+      assert.equal(cache.get(Buffer.from(key), hash), null, 'a removal is cached as absent');
     } else {
       const cached = cache.get(Buffer.from(key), hash);
       if (cached !== undefined) {
         hits++;
-        assert.equal(cached.toString(), model.get(key), `seed ${seed}, step ${step}: ${key}`);
+        assert.equal(cached?.toString(), model.get(key), `seed ${seed}, step ${step}: ${key}`);
       }
     }
     assert.ok(cache.usedBytes <= capacity, 'the ring never holds more than its capacity');
@@ -80,8 +81,8 @@ test('keys sharing a hash are cached side by side, each with its own value', () 
   cache.put(Buffer.from('two'), 7, Buffer.from('second'));
   assert.equal(cache.get(Buffer.from('one'), 7)?.toString(), 'first');
   assert.equal(cache.get(Buffer.from('two'), 7)?.toString(), 'second');
-  cache.forget(Buffer.from('one'), 7);
-  assert.equal(cache.get(Buffer.from('one'), 7), undefined);
+  cache.put(Buffer.from('one'), 7, null);
+  assert.equal(cache.get(Buffer.from('one'), 7), null);
   assert.equal(cache.get(Buffer.from('two'), 7)?.toString(), 'second');
 });
 
