@@ -163,6 +163,8 @@ export interface AuthService {
 
 export interface CommandTable {
   lookup(name: string): CommandSpec | undefined;
+  /** The same lookup by the name's bytes as sent (the request path: no string made). */
+  lookupBytes(name: Buffer): CommandSpec | undefined;
   lookupSubcommand(container: CommandSpec, name: string): CommandSpec | undefined;
   all(): readonly CommandSpec[];
 }

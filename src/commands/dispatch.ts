@@ -28,11 +28,10 @@ export interface DispatchTarget extends Client {
 
 export function dispatch(client: DispatchTarget, args: Buffer[]): void {
   const first = args[0] as Buffer;
-  const name = first.latin1Slice();
   const server = client.server;
-  let spec = server.commands.lookup(name);
+  let spec = server.commands.lookupBytes(first);
   if (spec === undefined) {
-    const lower = name.toLowerCase();
+    const lower = first.latin1Slice().toLowerCase();
     if (lower === 'post' || lower === 'host:') return client.dropAsAttack();
     client.replyWriter().error(errors.unknownCommand(first, args));
     client.afterCommand();
