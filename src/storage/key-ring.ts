@@ -23,7 +23,7 @@
 import { assert } from '../util/assert.js';
 
 /** The value length of an entry that records a removal. */
-export const REMOVED = 0xffffffff;
+const REMOVED = 0xffffffff;
 /** The value length of an entry whose value is kept outside the ring (its id follows the key). */
 const OUT_OF_LINE = 0xfffffffe;
 /** Values this large are kept outside the ring. */
@@ -223,54 +223,48 @@ export class KeyRing {
    * replaced), with views of its key and value (null for a removal).
    */
   forEach(visit: (key: Buffer, hash: number, value: Buffer | null) => void): void {
-    const capacity = this.bytes.length;
-    let offset = this.tail;
-    for (let seen = 0; seen < this.stored;) {
-      const left = capacity - offset;
-      const word = offset >> 2;
-      const hash = this.words[word] as number;
-      if (left < HEADER_BYTES || hash === LAP_END) {
-        offset = 0;
-        continue;
-      }
-      const keyLength = this.words[word + 1] as number;
-      const key = this.bytes.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + keyLength);
-      visit(key, hash, this.valueAt(offset));
-      offset = next(offset, entrySize(keyLength, this.words[word + 2] as number), capacity);
-      seen++;
-    }
+    this.walk((offset, hash, keyLength) => {
+      const keyStart = offset + HEADER_BYTES;
+      visit(this.bytes.subarray(keyStart, keyStart + keyLength), hash, this.valueAt(offset));
+    });
   }
 
   /**
    * Calls `visit` for the newest entry of each key with start <= key < end (views of its
-   * key and value, null for a removal), oldest first. Keys are filtered by their first two bytes before any view is made: range reads are mostly
-   * one slot (two-byte prefix) of a ring holding a second of writes.
+   * key and value, null for a removal), oldest first. Keys are filtered by their first two
+   * bytes before any view is made: range reads are mostly one slot (a two-byte prefix) of a
+   * ring holding a second of writes.
    */
   forEachInRange(start: Buffer, end: Buffer, visit: (key: Buffer, value: Buffer | null) => void):
       void {
     const first = prefixOf(start, 0, start.length);
     const last = prefixOf(end, 0, end.length);
-    const capacity = this.bytes.length;
     const bytes = this.bytes;
+    this.walk((offset, hash, keyLength) => {
+      const keyStart = offset + HEADER_BYTES;
+      const prefix = prefixOf(bytes, keyStart, keyLength);
+      if (prefix < first || prefix > last) return;
+      const key = bytes.subarray(keyStart, keyStart + keyLength);
+      if (Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0) return;
+      if (this.slotOf(hash, offset) >= 0) visit(key, this.valueAt(offset));
+    });
+  }
+
+  /** Calls `visit` with the offset, hash and key length of every entry, oldest first. */
+  private walk(visit: (offset: number, hash: number, keyLength: number) => void): void {
+    const capacity = this.bytes.length;
     let offset = this.tail;
     for (let seen = 0; seen < this.stored;) {
-      const left = capacity - offset;
       const word = offset >> 2;
       const hash = this.words[word] as number;
-      if (left < HEADER_BYTES || hash === LAP_END) {
+      if (capacity - offset < HEADER_BYTES || hash === LAP_END) {
         offset = 0;
         continue;
       }
       const keyLength = this.words[word + 1] as number;
-      const entry = offset;
+      visit(offset, hash, keyLength);
       offset = next(offset, entrySize(keyLength, this.words[word + 2] as number), capacity);
       seen++;
-      const keyStart = entry + HEADER_BYTES;
-      const prefix = prefixOf(bytes, keyStart, keyLength);
-      if (prefix < first || prefix > last) continue;
-      const key = bytes.subarray(keyStart, keyStart + keyLength);
-      if (Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0) continue;
-      if (this.slotOf(hash, entry) >= 0) visit(key, this.valueAt(entry));
     }
   }
 
