@@ -35,10 +35,7 @@ export const STORED_KEY_INLINE_BYTES_MAX = 1900;
  */
 export const RECORD_CACHE_BYTES = 64 * 1024 * 1024;
 
-/**
- * Larger records are not cached: they are rare, and each cached write copies its value once
- * more. Equal to the reply writer's big-value threshold.
- */
+/** Larger records are not cached: they are rare, and caching a write copies its value again. */
 export const RECORD_CACHE_ENTRY_BYTES_MAX = 16 * 1024;
 
 /** Replies queued on a socket before we stop reading from that client (backpressure). */

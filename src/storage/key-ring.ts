@@ -30,7 +30,8 @@ const OUT_OF_LINE = 0xfffffffe;
 export const OUT_OF_LINE_BYTES = 64 * 1024;
 /** Offsets + 1 must fit the Int32Array index. */
 export const RING_BYTES_MAX = 2 ** 31 - 8;
-const HEADER_BYTES = 12;
+/** Bytes of an entry's header (hash, key length, value length). */
+export const ENTRY_HEADER_BYTES = 12;
 /** A hash no entry has (hashes are 30 bits): "the rest of this lap is unused". */
 const LAP_END = 0xffffffff;
 /** One index slot per this many bytes of ring; at most half the slots are used. */
@@ -44,7 +45,7 @@ const SLOTS_MIN = 16;
 export function entrySize(keyLength: number, valueLength: number): number {
   const inRing = valueLength === REMOVED ? 0
     : valueLength === OUT_OF_LINE || valueLength >= OUT_OF_LINE_BYTES ? 4 : valueLength;
-  return (HEADER_BYTES + keyLength + inRing + 3) & ~3;
+  return (ENTRY_HEADER_BYTES + keyLength + inRing + 3) & ~3;
 }
 
 /** Index slots of a ring of `capacity` bytes (a power of two). */
@@ -81,7 +82,7 @@ export class KeyRing {
    * @param capacity bytes (12 up to RING_BYTES_MAX; rounded down to a multiple of 4)
    */
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < HEADER_BYTES || capacity > RING_BYTES_MAX) {
+    if (!Number.isInteger(capacity) || capacity < ENTRY_HEADER_BYTES || capacity > RING_BYTES_MAX) {
       throw new RangeError(`ring capacity ${capacity} is out of range`);
     }
     this.bytes = Buffer.allocUnsafeSlow(capacity & ~3);
@@ -114,15 +115,8 @@ export class KeyRing {
 
   /** The offset of the newest entry of `key` (whose hash is `hash`), or -1. */
   find(key: Buffer, hash: number): number {
-    const index = this.index;
-    const mask = this.mask;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const offsetPlusOne = index[2 * slot + 1] as number;
-      if (offsetPlusOne === 0) return -1;
-      if (index[2 * slot] === hash && this.keyIs(offsetPlusOne - 1, key)) {
-        return offsetPlusOne - 1;
-      }
-    }
+    const slot = this.slotOfKey(key, hash);
+    return slot < 0 ? -1 : (this.index[2 * slot + 1] as number) - 1;
   }
 
   /** The value of the entry at `offset` (a view of the ring), or null for a removal. */
@@ -130,7 +124,7 @@ export class KeyRing {
     const word = offset >> 2;
     const valueLength = this.words[word + 2] as number;
     if (valueLength === REMOVED) return null;
-    const valueStart = offset + HEADER_BYTES + (this.words[word + 1] as number);
+    const valueStart = offset + ENTRY_HEADER_BYTES + (this.words[word + 1] as number);
     if (valueLength === OUT_OF_LINE) {
       return this.outOfLine.get(this.bytes.readUInt32LE(valueStart)) as Buffer;
     }
@@ -139,7 +133,6 @@ export class KeyRing {
 
   /** Whether an entry of these sizes can be appended without dropping any. */
   fits(keyLength: number, valueLength: number): boolean {
-    if (this.stored === 0) this.restartLap();
     const capacity = this.bytes.length;
     const size = entrySize(keyLength, valueLength);
     const left = capacity - this.head;
@@ -167,15 +160,15 @@ export class KeyRing {
     this.words[word] = hash;
     this.words[word + 1] = key.length;
     this.words[word + 2] = valueLength;
-    this.bytes.set(key, offset + HEADER_BYTES);
+    this.bytes.set(key, offset + ENTRY_HEADER_BYTES);
     if (valueLength === OUT_OF_LINE) {
       const id = this.nextId;
       this.nextId = id === 0xffffffff ? 1 : id + 1;
       // A copy: callers reuse their buffers.
       this.outOfLine.set(id, Buffer.from(value as Buffer));
-      this.bytes.writeUInt32LE(id, offset + HEADER_BYTES + key.length);
+      this.bytes.writeUInt32LE(id, offset + ENTRY_HEADER_BYTES + key.length);
     } else if (value !== null) {
-      this.bytes.set(value, offset + HEADER_BYTES + key.length);
+      this.bytes.set(value, offset + ENTRY_HEADER_BYTES + key.length);
     }
     this.head = next(offset, size, capacity);
     this.used += size;
@@ -192,7 +185,7 @@ export class KeyRing {
       const left = capacity - offset;
       const word = offset >> 2;
       const hash = this.words[word] as number;
-      if (left < HEADER_BYTES || hash === LAP_END) {
+      if (left < ENTRY_HEADER_BYTES || hash === LAP_END) {
         this.tail = 0;
         this.used -= left;
         continue;
@@ -202,20 +195,22 @@ export class KeyRing {
       const keyLength = this.words[word + 1] as number;
       const valueLength = this.words[word + 2] as number;
       if (valueLength === OUT_OF_LINE) {
-        this.outOfLine.delete(this.bytes.readUInt32LE(offset + HEADER_BYTES + keyLength));
+        this.outOfLine.delete(this.bytes.readUInt32LE(offset + ENTRY_HEADER_BYTES + keyLength));
       }
       const size = entrySize(keyLength, valueLength);
       this.tail = next(offset, size, capacity);
       this.used -= size;
       this.stored--;
+      // An empty ring starts its next entry at offset 0, so an entry of any size fits.
+      if (this.stored === 0) this.head = this.tail = this.used = 0;
       return;
     }
   }
 
   /** Drops the index slot of `key`, if any: `find` no longer finds it. */
   forget(key: Buffer, hash: number): void {
-    const offset = this.find(key, hash);
-    if (offset >= 0) this.unlink(this.slotOf(hash, offset));
+    const slot = this.slotOfKey(key, hash);
+    if (slot >= 0) this.unlink(slot);
   }
 
   /**
@@ -224,7 +219,7 @@ export class KeyRing {
    */
   forEach(visit: (key: Buffer, hash: number, value: Buffer | null) => void): void {
     this.walk((offset, hash, keyLength) => {
-      const keyStart = offset + HEADER_BYTES;
+      const keyStart = offset + ENTRY_HEADER_BYTES;
       visit(this.bytes.subarray(keyStart, keyStart + keyLength), hash, this.valueAt(offset));
     });
   }
@@ -241,7 +236,7 @@ export class KeyRing {
     const last = prefixOf(end, 0, end.length);
     const bytes = this.bytes;
     this.walk((offset, hash, keyLength) => {
-      const keyStart = offset + HEADER_BYTES;
+      const keyStart = offset + ENTRY_HEADER_BYTES;
       const prefix = prefixOf(bytes, keyStart, keyLength);
       if (prefix < first || prefix > last) return;
       const key = bytes.subarray(keyStart, keyStart + keyLength);
@@ -257,7 +252,7 @@ export class KeyRing {
     for (let seen = 0; seen < this.stored;) {
       const word = offset >> 2;
       const hash = this.words[word] as number;
-      if (capacity - offset < HEADER_BYTES || hash === LAP_END) {
+      if (capacity - offset < ENTRY_HEADER_BYTES || hash === LAP_END) {
         offset = 0;
         continue;
       }
@@ -268,18 +263,11 @@ export class KeyRing {
     }
   }
 
-  /** An empty ring starts its next entry at offset 0 (so an entry of any size fits). */
-  private restartLap(): void {
-    this.head = 0;
-    this.tail = 0;
-    this.used = 0;
-  }
-
   private keyIs(offset: number, key: Buffer): boolean {
     const length = key.length;
     if (this.words[(offset >> 2) + 1] !== length) return false;
     const bytes = this.bytes;
-    const start = offset + HEADER_BYTES;
+    const start = offset + ENTRY_HEADER_BYTES;
     for (let index = 0; index < length; index++) {
       if (bytes[start + index] !== key[index]) return false;
     }
@@ -297,21 +285,29 @@ export class KeyRing {
     }
   }
 
-  /** Points `key`'s slot at the entry at `offset`, taking a free slot for a new key. */
-  private link(key: Buffer, hash: number, offset: number): void {
+  /**
+   * The index slot of `key`, or, when it has none, -1 - the free slot that ends its probe
+   * run (where a new key goes).
+   */
+  private slotOfKey(key: Buffer, hash: number): number {
     const index = this.index;
     const mask = this.mask;
-    let slot = hash & mask;
-    for (; ; slot = (slot + 1) & mask) {
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const offsetPlusOne = index[2 * slot + 1] as number;
-      if (offsetPlusOne === 0) {
-        this.indexed++;
-        break;
-      }
-      if (index[2 * slot] === hash && this.keyIs(offsetPlusOne - 1, key)) break;
+      if (offsetPlusOne === 0) return -1 - slot;
+      if (index[2 * slot] === hash && this.keyIs(offsetPlusOne - 1, key)) return slot;
     }
-    index[2 * slot] = hash;
-    index[2 * slot + 1] = offset + 1;
+  }
+
+  /** Points `key`'s slot at the entry at `offset`, taking a free slot for a new key. */
+  private link(key: Buffer, hash: number, offset: number): void {
+    let slot = this.slotOfKey(key, hash);
+    if (slot < 0) {
+      slot = -1 - slot;
+      this.indexed++;
+    }
+    this.index[2 * slot] = hash;
+    this.index[2 * slot + 1] = offset + 1;
   }
 
   /**

@@ -78,9 +78,8 @@ const STAGING_SPARES_MAX = 2;
 
 export class LmdbEngine implements StorageEngine {
   private readonly root: RootDatabase<Buffer, Buffer>;
-  private readonly tables = new Map<TableName, LmdbTable>();
-  /** The same tables in TABLE_NAMES order (the commit log's table numbers). */
-  private readonly tableList: LmdbTable[] = [];
+  /** In TABLE_NAMES order (the commit log's table numbers). */
+  private readonly tables: LmdbTable[] = [];
   private readonly log: CommitLog;
   private readonly path: string;
   private readonly builder = new GroupBuilder();
@@ -122,8 +121,7 @@ export class LmdbEngine implements StorageEngine {
         ? new RecordCache(options.recordCacheBytes ?? RECORD_CACHE_BYTES,
           RECORD_CACHE_ENTRY_BYTES_MAX) : null;
       const table = new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this, cache);
-      this.tables.set(name, table);
-      this.tableList.push(table);
+      this.tables.push(table);
     });
   }
 
@@ -131,7 +129,7 @@ export class LmdbEngine implements StorageEngine {
   async open(): Promise<void> {
     const operations = this.log.recover();
     if (operations.length > 0) {
-      const tables = TABLE_NAMES.map((name) => (this.tables.get(name) as LmdbTable).database);
+      const tables = this.tables.map((table) => table.database);
       applyOperations({ root: this.root, tables }, operations);
       await this.root.flushed;
       this.options.logger.info({ operations: operations.length },
@@ -149,7 +147,7 @@ export class LmdbEngine implements StorageEngine {
   }
 
   table(name: TableName): StorageTable {
-    const table = this.tables.get(name);
+    const table = this.tables[TABLE_NAMES.indexOf(name)];
     assert(table !== undefined, `unknown table ${name}`);
     return table;
   }
@@ -217,13 +215,13 @@ export class LmdbEngine implements StorageEngine {
 
   /** The records table's cache (INFO reports its hits, misses and size). */
   get recordCache(): RecordCache {
-    return (this.tables.get('records') as LmdbTable).cache as RecordCache;
+    return (this.table('records') as LmdbTable).cache as RecordCache;
   }
 
   /** Writes waiting for the writer thread (the overlay's backlog). */
   get pendingWrites(): number {
     let count = 0;
-    for (const table of this.tableList) count += table.pending.size;
+    for (const table of this.tables) count += table.pending.size;
     return count;
   }
 
@@ -232,7 +230,7 @@ export class LmdbEngine implements StorageEngine {
     const group = this.group;
     if (group === null) return;
     this.group = null;
-    for (const table of this.tableList) group.marks.push(table.pending.added);
+    for (const table of this.tables) group.marks.push(table.pending.added);
     let bytes: Buffer;
     try {
       bytes = this.builder.finish();
@@ -355,7 +353,7 @@ export class LmdbEngine implements StorageEngine {
         if (index > 0) {
           // Groups commit in order: the newest committed group's marks release them all.
           const marks = (this.uncommitted[index - 1] as Group).marks;
-          this.tableList.forEach((table, tableIndex) => {
+          this.tables.forEach((table, tableIndex) => {
             table.pending.release(marks[tableIndex] as number);
           });
         }

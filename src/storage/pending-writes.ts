@@ -18,7 +18,7 @@ const INITIAL_BYTES = 1024 * 1024;
 
 export class PendingWrites {
   private ring: KeyRing;
-  /** Writes added since the start; the oldest pending one is number `released`. */
+  /** Writes added since the start, and how many of the oldest the writer committed. */
   private addedCount = 0;
   private releasedCount = 0;
   /** The most bytes held since the ring was last made: a shrink does not undo a growth. */
@@ -98,9 +98,9 @@ export class PendingWrites {
 
   /**
    * A capacity that holds everything pending plus `entryBytes`, and indexes twice the keys
-   * pending, so that it does not grow again at once. Past
-   * RING_BYTES_MAX (2 GiB of small writes behind, values of 64 KiB or more not counted:
-   * they live outside the ring) the KeyRing refuses, and the write fails with an error.
+   * pending, so that it does not grow again at once. Past RING_BYTES_MAX (2 GiB of small
+   * writes behind; values of 64 KiB or more live outside the ring and do not count) the
+   * write fails with an error.
    */
   private grownCapacity(entryBytes: number): number {
     let capacity = this.ring.capacity * 2;

@@ -11,9 +11,7 @@
  * missing one skip LMDB too. The cache is a copy of what the table holds: the table must
  * call `put` on every write and removal, and may then trust a hit. Pure.
  */
-import { KeyRing } from './key-ring.js';
-
-const HEADER_BYTES = 12;
+import { ENTRY_HEADER_BYTES, KeyRing } from './key-ring.js';
 
 export class RecordCache {
   private readonly ring: KeyRing;
@@ -59,7 +57,7 @@ export class RecordCache {
   put(key: Buffer, hash: number, value: Buffer | null): void {
     const ring = this.ring;
     const valueLength = value === null ? 0 : value.length;
-    if (HEADER_BYTES + key.length + valueLength > this.entryBytesMax) {
+    if (ENTRY_HEADER_BYTES + key.length + valueLength > this.entryBytesMax) {
       ring.forget(key, hash);
       return;
     }
