@@ -1,8 +1,10 @@
 /**
  * One client connection: decodes requests from the socket, dispatches them in order, and
- * sends their replies in request order through a ReplyQueue, one socket write per input
- * chunk. Backpressure: reading pauses while too many replies wait to be sent or the socket
- * holds too many unsent bytes, and resumes when they drain.
+ * sends their replies in request order through a ReplyQueue. Replies ready during a turn of
+ * the event loop wait in the connection's outbox and leave at the end of the turn, one
+ * socket write per connection (runtime/turn-end.ts says why). Backpressure: reading pauses
+ * while too many replies wait to be sent or the socket holds too many unsent bytes, and
+ * resumes when they drain.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -13,6 +15,7 @@ import { RequestDecoder } from '../protocol/request-decoder.js';
 import { ReplyWriter, type Protocol } from '../protocol/reply-writer.js';
 import { ReplyQueue, writeChunks, type ReplySegment } from './reply-queue.js';
 import type { Consistency } from '../coordinator/consistency.js';
+import { atTurnEnd } from '../runtime/turn-end.js';
 
 export interface ConnectionHooks {
   onClose(connection: Connection): void;
@@ -50,6 +53,9 @@ export class Connection implements DispatchTarget {
   private closing = false;
   private closed = false;
   private paused = false;
+  /** Replies released this turn, written at its end (`writeOutbox`); null when none. */
+  private outbox: Buffer[] | null = null;
+  private outboxBytes = 0;
 
   constructor(
     readonly id: number,
@@ -109,7 +115,7 @@ export class Connection implements DispatchTarget {
   }
 
   get hasPendingReplies(): boolean {
-    return !this.closed && this.queue.hasPending;
+    return !this.closed && (this.queue.hasPending || this.outbox !== null);
   }
 
   /** Unconsumed input bytes (CLIENT LIST qbuf). */
@@ -119,7 +125,8 @@ export class Connection implements DispatchTarget {
 
   /** Reply bytes not yet handed to the socket plus bytes the socket still holds. */
   get outputBytes(): number {
-    return this.queue.queuedBytes + (this.closed ? 0 : this.socket.writableLength);
+    return this.queue.queuedBytes + this.outboxBytes +
+      (this.closed ? 0 : this.socket.writableLength);
   }
 
   replyWriter(): ReplyWriter {
@@ -223,6 +230,8 @@ export class Connection implements DispatchTarget {
   /** Closes the connection now, dropping unsent replies. */
   destroy(): void {
     if (this.closed) return;
+    this.outbox = null;
+    this.outboxBytes = 0;
     this.socket.destroy();
     this.onClose();
   }
@@ -260,7 +269,12 @@ export class Connection implements DispatchTarget {
     }
     if (this.closed) return;
     this.queue.endOfInput();
-    if (this.closing && !this.queue.hasPending) this.socket.end();
+    this.endIfDone();
+  }
+
+  /** A closing connection ends once every reply has been handed to the socket. */
+  private endIfDone(): void {
+    if (this.closing && !this.queue.hasPending && this.outbox === null) this.socket.end();
   }
 
   private protocolError(message: string): void {
@@ -269,10 +283,28 @@ export class Connection implements DispatchTarget {
     this.closeAfterReply();
   }
 
+  /** Queues released replies for the write at the end of the turn. */
   private send(chunks: Buffer[]): void {
     if (this.closed) return;
+    const outbox = this.outbox;
+    if (outbox === null) {
+      this.outbox = chunks;
+      if (connectionsToWrite.length === 0) atTurnEnd(writeOutboxes);
+      connectionsToWrite.push(this);
+    } else {
+      for (const chunk of chunks) outbox.push(chunk);
+    }
+    for (const chunk of chunks) this.outboxBytes += chunk.length;
+  }
+
+  /** The end of the turn: the outbox leaves in one socket write. */
+  writeOutbox(): void {
+    const chunks = this.outbox;
+    if (chunks === null || this.closed) return;
+    this.outbox = null;
+    this.outboxBytes = 0;
     this.server.stats.netOutputBytes += writeChunks(this.socket, chunks);
-    if (this.closing && !this.queue.hasPending) this.socket.end();
+    if (this.closing) this.endIfDone();
     else if (this.paused) this.maybeResume();
   }
 
@@ -280,7 +312,8 @@ export class Connection implements DispatchTarget {
     // Replies not yet handed to the socket count too: one input chunk of GETs of big values
     // could otherwise build hundreds of megabytes of replies before the first write.
     return this.queue.waitingSegments >= PIPELINE_DEPTH_MAX ||
-      this.socket.writableLength + this.queue.writer.length >= REPLY_BACKPRESSURE_BYTES;
+      this.socket.writableLength + this.outboxBytes + this.queue.writer.length >=
+        REPLY_BACKPRESSURE_BYTES;
   }
 
   private pause(): void {
@@ -302,6 +335,15 @@ export class Connection implements DispatchTarget {
     this.closed = true;
     this.hooks.onClose(this);
   }
+}
+
+/** Connections whose outbox waits for the end of the turn, in the order they filled it. */
+let connectionsToWrite: Connection[] = [];
+
+function writeOutboxes(): void {
+  const connections = connectionsToWrite;
+  connectionsToWrite = [];
+  for (const connection of connections) connection.writeOutbox();
 }
 
 function formatAddress(address: string | undefined, port: number | undefined): string {

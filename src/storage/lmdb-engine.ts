@@ -37,6 +37,7 @@ import { applyOperations, openDatabases } from './lmdb-open.js';
 import { PendingWrites } from './pending-writes.js';
 import { RecordCache } from './record-cache.js';
 import { RECORD_CACHE_BYTES, RECORD_CACHE_ENTRY_BYTES_MAX } from '../config/limits.js';
+import { atTurnEnd } from '../runtime/turn-end.js';
 
 
 /** The writes of one event-loop turn. */
@@ -156,7 +157,7 @@ export class LmdbEngine implements StorageEngine {
   record(tableIndex: number, key: Buffer, value: Buffer | null): void {
     if (this.group === null) {
       this.group = { sequence: 0, marks: [], listeners: [], tokens: [] };
-      setImmediate(this.sealBound);
+      atTurnEnd(this.sealBound);
     }
     this.builder.add(tableIndex, value === null ? LogOperation.Remove : LogOperation.Put, key,
       value);
