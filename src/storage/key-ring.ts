@@ -131,6 +131,19 @@ export class KeyRing {
     return this.bytes.subarray(valueStart, valueStart + valueLength);
   }
 
+  /**
+   * Writes `value` (null for a removal) over the value of the entry at `offset` when it has
+   * the same length (a removal over a removal), and says whether it did. The entry keeps
+   * its place in the ring, and views of its old value now show the new one.
+   */
+  replaceValue(offset: number, value: Buffer | null): boolean {
+    const valueLength = this.words[(offset >> 2) + 2] as number;
+    if (value === null) return valueLength === REMOVED;
+    if (valueLength !== value.length) return false;
+    this.bytes.set(value, offset + ENTRY_HEADER_BYTES + (this.words[(offset >> 2) + 1] as number));
+    return true;
+  }
+
   /** Whether an entry of these sizes can be appended without dropping any. */
   fits(keyLength: number, valueLength: number): boolean {
     const capacity = this.bytes.length;

@@ -6,7 +6,10 @@
  *
  * The values live in a KeyRing (key-ring.ts): no JavaScript object per entry. When the ring
  * or its index is full the oldest entries are dropped, first in first out; a read that
- * misses puts the value back at the front. It also remembers keys known to be absent (a
+ * misses puts the value back at the front. A new value of the same length as the cached
+ * one is written over it in place: no new entry, so nothing is dropped for it and the index
+ * is left alone (appending cost a SET about 0.4 us in the record cache's 64 MiB ring,
+ * mostly cache misses in the index and in the entry dropped). It also remembers keys known to be absent (a
  * removal, or a read LMDB did not find), so the first SET of a new key and a GET of a
  * missing one skip LMDB too. The cache is a copy of what the table holds: the table must
  * call `put` on every write and removal, and may then trust a hit. Pure.
@@ -41,7 +44,8 @@ export class RecordCache {
 
   /**
    * The cached value of `key` (whose 30-bit hash is `hash`), a view valid until the next
-   * `put`; null when the key is known to be absent; undefined when not cached.
+   * `put` (which may overwrite it in place); null when the key is known to be absent;
+   * undefined when not cached.
    */
   get(key: Buffer, hash: number): Buffer | null | undefined {
     const offset = this.ring.find(key, hash);
@@ -53,7 +57,11 @@ export class RecordCache {
     return this.ring.valueAt(offset);
   }
 
-  /** Caches `value` (null: absent) as the value of `key`, replacing what was cached for it. */
+  /**
+   * Caches `value` (null: absent) as the value of `key`, replacing what was cached for it:
+   * in place when the lengths match (a SET over a value of the same size, the common case),
+   * else as a new entry.
+   */
   put(key: Buffer, hash: number, value: Buffer | null): void {
     const ring = this.ring;
     const valueLength = value === null ? 0 : value.length;
@@ -61,6 +69,8 @@ export class RecordCache {
       ring.forget(key, hash);
       return;
     }
+    const offset = ring.find(key, hash);
+    if (offset >= 0 && ring.replaceValue(offset, value)) return;
     while (!ring.fits(key.length, valueLength)) ring.dropOldest();
     ring.append(key, hash, value);
   }

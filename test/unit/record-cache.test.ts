@@ -74,6 +74,27 @@ test('the oldest entries are overwritten first', () => {
   assert.equal(cache.size, 10);
 });
 
+test('a value of the same length is written in place; another length is a new entry', () => {
+  const cache = new RecordCache(1024, 1024);
+  const key = Buffer.from('k');
+  cache.put(key, 5, Buffer.from('aaaa'));
+  const used = cache.usedBytes;
+  cache.put(key, 5, Buffer.from('bbbb'));
+  assert.equal(cache.usedBytes, used, 'no new entry for a value of the same length');
+  assert.equal(cache.get(key, 5)?.toString(), 'bbbb');
+  cache.put(key, 5, Buffer.from('ccccc'));
+  assert.ok(cache.usedBytes > used, 'a longer value is appended');
+  assert.equal(cache.get(key, 5)?.toString(), 'ccccc');
+  cache.put(key, 5, null);
+  const usedAfterRemoval = cache.usedBytes;
+  cache.put(key, 5, null);
+  assert.equal(cache.usedBytes, usedAfterRemoval, 'a removal over a removal changes nothing');
+  assert.equal(cache.get(key, 5), null);
+  cache.put(key, 5, Buffer.from(''));
+  assert.equal(cache.get(key, 5)?.toString(), '', 'an empty value is not a removal');
+  assert.equal(cache.size, 1);
+});
+
 test('keys sharing a hash are cached side by side, each with its own value', () => {
   const cache = new RecordCache(1024, 1024);
   cache.put(Buffer.from('one'), 7, Buffer.from('first'));
