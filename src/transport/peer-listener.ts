@@ -132,8 +132,13 @@ class PeerConnection implements PeerSession {
   }
 
   private dispatch(args: Buffer[]): void {
-    const name = (args[0] as Buffer).latin1Slice().toUpperCase();
-    const handler = this.options.handlers.get(name);
+    // Peers send names in upper case: only another spelling pays for a second string.
+    let name = (args[0] as Buffer).latin1Slice();
+    let handler = this.options.handlers.get(name);
+    if (handler === undefined) {
+      name = name.toUpperCase();
+      handler = this.options.handlers.get(name);
+    }
     const out = this.queue.writer;
     if (handler === undefined) {
       out.error(`ERR unknown peer command '${name}'`);
