@@ -11,7 +11,7 @@
  * Why writes wait for the turn's end: on loopback each socket write also wakes the reader
  * if it sleeps, which on the benchmark VM costs more than the write itself. Writing
  * between reads woke redis-benchmark once per reply batch; writing in a burst after the
- * reads finds it awake for most of them (GET -P 16 gained about 15 %, bench/RESULTS.md).
+ * reads finds it awake for most of them (GET -P 16 gained about 10 %, bench/RESULTS.md).
  */
 type Task = () => void;
 

@@ -9,9 +9,9 @@
  * misses puts the value back at the front. A new value of the same length as the cached
  * one is written over it in place: no new entry, so nothing is dropped for it and the index
  * is left alone (appending cost a SET about 0.4 us in the record cache's 64 MiB ring,
- * mostly cache misses in the index and in the entry dropped). It also remembers keys known to be absent (a
- * removal, or a read LMDB did not find), so the first SET of a new key and a GET of a
- * missing one skip LMDB too. The cache is a copy of what the table holds: the table must
+ * mostly cache misses in the index and in the entry dropped). It also remembers keys known
+ * to be absent (a removal, or a read LMDB did not find), so the first SET of a new key and
+ * a GET of a missing one skip LMDB too. The cache is a copy of what the table holds: the table must
  * call `put` on every write and removal, and may then trust a hit. Pure.
  */
 import { ENTRY_HEADER_BYTES, KeyRing } from './key-ring.js';
