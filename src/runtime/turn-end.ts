@@ -1,7 +1,8 @@
 /**
  * Work that runs once at the end of the event-loop turn, after every socket that was ready
- * has been read: the storage engine seals the turn's writes into one commit-log group, then
- * client replies leave, one socket write per client, as Redis writes them in beforeSleep.
+ * has been read: the storage engine seals the turn's writes into one commit-log group, and
+ * client replies and peer requests leave, one socket write per connection, as Redis writes
+ * in beforeSleep.
  *
  * Why one queue and not a setImmediate each: a task may make work for a task that already
  * ran this turn (sealing the log releases held replies, which then need a write). Tasks

@@ -291,10 +291,11 @@ export class Connection implements DispatchTarget {
       this.outbox = chunks;
       if (connectionsToWrite.length === 0) atTurnEnd(writeOutboxes);
       connectionsToWrite.push(this);
-    } else {
-      for (const chunk of chunks) outbox.push(chunk);
     }
-    for (const chunk of chunks) this.outboxBytes += chunk.length;
+    for (const chunk of chunks) {
+      if (outbox !== null) outbox.push(chunk);
+      this.outboxBytes += chunk.length;
+    }
   }
 
   /** The end of the turn: the outbox leaves in one socket write. */

@@ -1,7 +1,8 @@
 /**
  * One outbound, pipelined, authenticated connection to a peer's peer port (DESIGN.md
  * section 6). Requests are RESP arrays; replies are decoded with redis-parser and matched to
- * requests in order. The requests of one event-loop turn leave in one socket write.
+ * requests in order. The requests of one event-loop turn leave in one socket write, at the
+ * turn's end (runtime/turn-end.ts).
  * In-flight requests are bounded: past the bound a request fails at once (the coordinator
  * then treats the replica as unavailable) instead of queueing without limit.
  */
@@ -9,6 +10,7 @@ import { connect, type Socket } from 'node:net';
 import RedisParser from 'redis-parser';
 import type { Logger } from 'pino';
 import type { Clock } from '../runtime/clock.js';
+import { atTurnEnd } from '../runtime/turn-end.js';
 import { clientProof, newNonce, proofsEqual, serverProof } from './peer-auth.js';
 
 export type PeerReply = Buffer | number | null | PeerReply[];
@@ -225,7 +227,7 @@ export class PeerClient {
   private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(this.flushBound);
+      atTurnEnd(this.flushBound);
     }
   }
 
