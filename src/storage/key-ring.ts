@@ -237,6 +237,11 @@ export class KeyRing {
     });
   }
 
+  /** Calls `visit` with the hash of every entry, oldest first (replaced ones included). */
+  forEachHash(visit: (hash: number) => void): void {
+    this.walk((_offset, hash) => visit(hash));
+  }
+
   /**
    * Calls `visit` for the newest entry of each key with start <= key < end (views of its
    * key and value, null for a removal), oldest first. Keys are filtered by their first two

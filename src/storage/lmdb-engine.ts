@@ -36,6 +36,7 @@ import {
 import { applyOperations, openDatabases } from './lmdb-open.js';
 import { PendingWrites } from './pending-writes.js';
 import { RecordCache } from './record-cache.js';
+import { KeyFilter } from './key-filter.js';
 import { RECORD_CACHE_BYTES, RECORD_CACHE_ENTRY_BYTES_MAX } from '../config/limits.js';
 import { atTurnEnd } from '../runtime/turn-end.js';
 
@@ -82,6 +83,8 @@ const STAGING_BYTES_MIN = 64 * 1024;
 const STAGING_BYTES_MAX = 8 * 1024 * 1024;
 /** Staging buffers kept for reuse (one in the writer's hands, one ready). */
 const STAGING_SPARES_MAX = 2;
+/** Keys read per step of a key filter's scan of a table (the event loop runs between). */
+const FILTER_SCAN_PAGE_KEYS = 4096;
 
 export class LmdbEngine implements StorageEngine {
   private readonly root: RootDatabase<Buffer, Buffer>;
@@ -118,6 +121,8 @@ export class LmdbEngine implements StorageEngine {
   /** HANDOFF_MS periods the staged groups have waited. */
   private handoffWaits = 0;
   private readonly handOffBound = (): void => this.handOffWhenDue();
+  /** Set by close: key filter scans stop. */
+  closing = false;
 
   constructor(private readonly options: LmdbEngineOptions) {
     this.path = join(options.dir, 'ringkv.mdb');
@@ -129,7 +134,8 @@ export class LmdbEngine implements StorageEngine {
       const cache = name === 'records'
         ? new RecordCache(options.recordCacheBytes ?? RECORD_CACHE_BYTES,
           RECORD_CACHE_ENTRY_BYTES_MAX) : null;
-      const table = new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this, cache);
+      const table = new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this, cache,
+        name === 'records');
       this.tables.push(table);
     });
   }
@@ -148,6 +154,12 @@ export class LmdbEngine implements StorageEngine {
     this.renewSnapshot();
     this.startWriter();
     this.startPeriodicSync();
+    for (const table of this.tables) table.buildKeyFilter();
+  }
+
+  /** Resolves once every table's key filter has finished its scan (tests, benchmarks). */
+  async keyFiltersBuilt(): Promise<void> {
+    for (const table of this.tables) await table.keyFilterBuilt;
   }
 
   setDurability(durability: Durability): void {
@@ -195,6 +207,7 @@ export class LmdbEngine implements StorageEngine {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.flush();
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
     const writer = this.writer;
@@ -225,6 +238,11 @@ export class LmdbEngine implements StorageEngine {
   /** The records table's cache (INFO reports its hits, misses and size). */
   get recordCache(): RecordCache {
     return (this.table('records') as LmdbTable).cache as RecordCache;
+  }
+
+  /** Reads of the records table its key filter answered without LMDB. */
+  get keyFilterSkips(): number {
+    return (this.table('records') as LmdbTable).keyFilterSkips;
   }
 
   /** Writes waiting for the writer thread (the overlay's backlog). */
@@ -440,11 +458,24 @@ function report(listeners: DurabilityListener[], tokens: unknown[], error: Error
  * table's RecordCache (when it has one) first, then the overlay, then LMDB. The cache is
  * kept equal to the table by every put and remove, so a hit is the current value; it may
  * drop any entry at any time, so a miss says nothing, and the overlay (which keeps every
- * uncommitted write) decides before LMDB does. Range reads merge the overlay's writes in
- * the range with LMDB's: they are rare next to point reads and writes.
+ * uncommitted write) decides before LMDB does. A table read by key also has a KeyFilter
+ * (key-filter.ts) of every key it may hold: once its scan of LMDB is done, a key the
+ * filter never saw is absent without an LMDB read. Range reads merge the overlay's writes
+ * in the range with LMDB's: they are rare next to point reads and writes.
  */
 class LmdbTable implements StorageTable {
   readonly pending = new PendingWrites();
+  /**
+   * Every key this table may hold, once built: each key put since the table was made, each
+   * key pending when the scan started and each key the scan found in LMDB. Null until then.
+   */
+  private keyFilter: KeyFilter | null = null;
+  /** The filter being built (its scan runs), which puts add to as well; or null. */
+  private nextKeyFilter: KeyFilter | null = null;
+  /** Reads the key filter answered without LMDB (tests). */
+  keyFilterSkips = 0;
+  /** Settles when the current scan ends. */
+  keyFilterBuilt: Promise<void> = Promise.resolve();
 
   constructor(
     readonly database: Database<Buffer, Buffer>,
@@ -455,7 +486,50 @@ class LmdbTable implements StorageTable {
      * tables read by range.
      */
     readonly cache: RecordCache | null,
-  ) {}
+    private readonly filtered: boolean,
+  ) {
+    // Puts made before the scan starts must reach the filter it builds.
+    if (filtered) this.nextKeyFilter = new KeyFilter(2 * entryCount(database));
+  }
+
+  /**
+   * Builds a key filter (again, larger, when the current one is crowded): it takes every
+   * key pending now and every key put from now on, and a scan of LMDB's keys in pages,
+   * each from the current snapshot. A key in LMDB after the scan was put since (and taken),
+   * or was there all along and so in the page that covered its place. Until the scan ends
+   * the previous filter (none at first) answers.
+   */
+  buildKeyFilter(): void {
+    if (!this.filtered) return;
+    const building = this.nextKeyFilter ?? new KeyFilter(
+      2 * Math.max(entryCount(this.database), this.keyFilter?.added ?? 0));
+    this.nextKeyFilter = building;
+    this.pending.forEachHash((hash) => building.add(hash));
+    this.keyFilterBuilt = this.scanKeys(building);
+  }
+
+  private async scanKeys(building: KeyFilter): Promise<void> {
+    let start: Buffer = Buffer.alloc(0);
+    for (;;) {
+      if (this.engine.closing) return;
+      const transaction = this.engine.readOptions.transaction;
+      const options = transaction === undefined
+        ? { start, limit: FILTER_SCAN_PAGE_KEYS }
+        : { start, limit: FILTER_SCAN_PAGE_KEYS, transaction };
+      let last: Buffer | null = null;
+      let count = 0;
+      for (const key of this.database.getKeys(options)) {
+        building.add(overlayHash(key));
+        last = key;
+        count++;
+      }
+      if (count < FILTER_SCAN_PAGE_KEYS || last === null) break;
+      start = Buffer.concat([last, ZERO_BYTE]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.keyFilter = building;
+    this.nextKeyFilter = null;
+  }
 
   get(key: Buffer): Buffer | undefined {
     const hash = overlayHash(key);
@@ -467,6 +541,11 @@ class LmdbTable implements StorageTable {
     if (this.pending.size > 0) {
       const pending = this.pending.get(key, hash);
       if (pending !== undefined) return pending ?? undefined;
+    }
+    // Not cached as absent: the filter's answer costs less than the cache's append.
+    if (this.keyFilter !== null && !this.keyFilter.mayContain(hash)) {
+      this.keyFilterSkips++;
+      return undefined;
     }
     const bytes = readFast(this.database, key, this.engine.readOptions);
     if (bytes === undefined) {
@@ -485,6 +564,16 @@ class LmdbTable implements StorageTable {
     this.pending.add(key, hash, value);
     this.engine.record(this.index, key, value);
     this.cache?.put(key, hash, value);
+    if (this.filtered) this.filterKey(hash);
+  }
+
+  private filterKey(hash: number): void {
+    const filter = this.keyFilter;
+    const next = this.nextKeyFilter;
+    if (next !== null) next.add(hash);
+    if (filter === null) return;
+    filter.add(hash);
+    if (next === null && filter.crowded) this.buildKeyFilter();
   }
 
   remove(key: Buffer): void {
@@ -534,6 +623,13 @@ const OVERLAY_SEED = 0x6a09e667;
  */
 export function overlayHash(key: Buffer): number {
   return murmur3(key, OVERLAY_SEED) & 0x3fffffff;
+}
+
+const ZERO_BYTE = Buffer.from([0]);
+
+/** Entries in an LMDB table (lmdb-js types `getStats` as an empty object). */
+function entryCount(database: Database<Buffer, Buffer>): number {
+  return (database.getStats() as { entryCount?: number }).entryCount ?? 0;
 }
 
 /** lmdb-js accepts read options (the transaction) here; its type declarations omit them. */

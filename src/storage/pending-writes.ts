@@ -83,6 +83,11 @@ export class PendingWrites {
     if (this.ring.length === 0) this.peakBytes = 0;
   }
 
+  /** Calls `visit` with the hash of every pending write's key (key-filter.ts). */
+  forEachHash(visit: (hash: number) => void): void {
+    this.ring.forEachHash(visit);
+  }
+
   /**
    * The newest pending write of each key with start <= key < end, in key order, as copies
    * the caller may keep (value null for a removal).

@@ -73,6 +73,15 @@ async function run(seed: number, recordCacheBytes = RECORD_CACHE_BYTES): Promise
     for (const key of ALL_KEYS) {
       assert.equal(table.get(Buffer.from(key))?.toString(), model.get(key), `reopened: ${key}`);
     }
+    // Once the key filter's scan is done it answers for keys the table never had.
+    await engine.keyFiltersBuilt();
+    for (const key of ALL_KEYS) {
+      assert.equal(table.get(Buffer.from(key))?.toString(), model.get(key), `filtered: ${key}`);
+    }
+    for (let index = 0; index < 100; index++) {
+      assert.equal(table.get(Buffer.from(`never-${index}`)), undefined);
+    }
+    assert.ok(engine.keyFilterSkips >= 90, `${engine.keyFilterSkips} reads skipped LMDB`);
   } finally {
     await engine.close();
     rmSync(dir, { recursive: true, force: true });
@@ -87,4 +96,41 @@ test('reads equal the model with a record cache too small for the keys', async (
   // About ten entries fit: the cache drops and refills entries all the time, so reads
   // come from the overlay, the cache and LMDB in every order.
   for (const seed of [5, 6, 7, 8]) await run(seed, 600);
+});
+
+test('the key filter keeps every key through its scan and a rebuild larger', async () => {
+  // More keys than the smallest filter is sized for: the filter grows (a second scan) while
+  // keys keep coming, some only in LMDB, some only pending, some put during the scans.
+  const dir = mkdtempSync(join(tmpdir(), 'ringkv-engine-'));
+  let engine = new LmdbEngine({ dir, durability: 'no', logger, recordCacheBytes: 4096 });
+  const keyOf = (index: number): Buffer => Buffer.from(`filtered-key-${index}`);
+  const KEYS_TOTAL = 150_000;
+  try {
+    await engine.open();
+    let table = engine.table('records');
+    for (let index = 0; index < 20_000; index++) table.put(keyOf(index), keyOf(index));
+    await engine.close();
+    engine = new LmdbEngine({ dir, durability: 'no', logger, recordCacheBytes: 4096 });
+    await engine.open();
+    table = engine.table('records');
+    // Put while the first scan runs, commit some, leave the rest pending.
+    for (let index = 20_000; index < 60_000; index++) table.put(keyOf(index), keyOf(index));
+    await engine.flush();
+    for (let index = 60_000; index < KEYS_TOTAL; index++) table.put(keyOf(index), keyOf(index));
+    await engine.keyFiltersBuilt();
+    // Committed: reads of every key now pass the filter (the overlay no longer has them).
+    await engine.flush();
+    for (let index = 0; index < KEYS_TOTAL; index += 7) {
+      assert.equal(table.get(keyOf(index))?.toString(), keyOf(index).toString(), `key ${index}`);
+    }
+    const skipsBefore = engine.keyFilterSkips;
+    for (let index = KEYS_TOTAL; index < KEYS_TOTAL + 1000; index++) {
+      assert.equal(table.get(keyOf(index)), undefined);
+    }
+    assert.ok(engine.keyFilterSkips - skipsBefore >= 950,
+      `${engine.keyFilterSkips - skipsBefore} of 1000 absent keys skipped LMDB`);
+  } finally {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

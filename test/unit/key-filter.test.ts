@@ -1,0 +1,43 @@
+/**
+ * The key filter: never a false negative, a false positive rate near what its size
+ * promises, and a request to grow once it holds twice the keys it was sized for.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FILTER_BITS_MAX, FILTER_BITS_PER_KEY, KeyFilter } from '../../src/storage/key-filter.js';
+import { seededRandom } from '../../src/runtime/random.js';
+
+function hashes(seed: number, count: number): number[] {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, () => Math.floor(random.next() * 2 ** 30));
+}
+
+test('every key added is reported as maybe present', () => {
+  const filter = new KeyFilter(200_000);
+  const added = hashes(1, 200_000);
+  for (const hash of added) filter.add(hash);
+  for (const hash of added) assert.ok(filter.mayContain(hash), `hash ${hash}`);
+  assert.equal(filter.added, 200_000);
+});
+
+test('keys never added are mostly reported absent at the size asked for', () => {
+  const filter = new KeyFilter(100_000);
+  for (const hash of hashes(2, 100_000)) filter.add(hash);
+  const absent = hashes(3, 100_000);
+  const falsePositives = absent.filter((hash) => filter.mayContain(hash)).length;
+  // Three bits in a 512-bit block at 16 bits per key: about 0.5 %; 2 % allows for blocks.
+  assert.ok(falsePositives < 2_000, `${falsePositives} false positives of 100000`);
+  assert.ok(!new KeyFilter(10).mayContain(12345), 'an empty filter holds nothing');
+});
+
+test('a filter sizes itself in powers of two within bounds and asks to grow when crowded', () => {
+  const small = new KeyFilter(0);
+  assert.equal(small.bits, 1 << 20);
+  assert.equal(new KeyFilter(100_000).bits, 1 << 21);
+  assert.equal(new KeyFilter(10 ** 9).bits, FILTER_BITS_MAX);
+  const keysFit = small.bits / FILTER_BITS_PER_KEY;
+  for (let hash = 0; hash < 2 * keysFit; hash++) small.add(hash);
+  assert.equal(small.crowded, false);
+  small.add(7);
+  assert.equal(small.crowded, true);
+});
