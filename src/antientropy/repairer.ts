@@ -7,7 +7,6 @@
  */
 import type { LocalStore } from '../storage/local-store.js';
 import { StoredRecord, recordProblem } from '../storage/record.js';
-import { applyStoredWrite } from '../replication/replica.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Version } from '../versioning/version.js';
 import {
@@ -158,7 +157,7 @@ export class Repairer {
         bytes += value.length;
         const record = new StoredRecord(value);
         this.observe(record.version);
-        if (applyStoredWrite(this.store, stored, record)) this.stats.keysPulled++;
+        if (this.store.writeStoredIfNewer(stored, record)) this.stats.keysPulled++;
       });
       this.stats.bytesMoved += bytes;
       await this.throttle(bytes);

@@ -37,7 +37,6 @@ import {
   type OperationContext,
 } from './distributed-operation.js';
 import type { Ring } from '../cluster/ring.js';
-import { applyReplicaWrite } from '../replication/replica.js';
 
 /** Counters INFO reports (stats section). */
 export interface CoordinatorStats {
@@ -242,7 +241,7 @@ export class Coordinator implements KeyValueService {
       isDown: (replica) => view.isDown(replica),
       readLocal: (plan) => store.read(plan.db, plan.slot, plan.key)?.copy() ?? null,
       writeLocal: (plan, record, listener, token) => {
-        applyReplicaWrite(store, plan.db, plan.slot, plan.key, record);
+        store.writeIfNewer(plan.db, plan.slot, plan.key, record);
         store.whenDurable(listener, token);
       },
       sendToPeer: (replica, args, callback) => {

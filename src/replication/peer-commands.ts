@@ -15,7 +15,6 @@ import type { LocalStore } from '../storage/local-store.js';
 import { StoredRecord, recordProblem } from '../storage/record.js';
 import type { PeerHandler, PeerSession } from '../transport/peer-listener.js';
 import type { Version } from '../versioning/version.js';
-import { applyReplicaWrite } from './replica.js';
 
 export interface PeerCommandDependencies {
   store: LocalStore;
@@ -61,10 +60,10 @@ export function peerCommands(dependencies: PeerCommandDependencies): Map<string,
       dependencies.onCorruptRecord(session.peerId);
       return out.error(`ERR invalid record: ${problem}`);
     }
-    // Copy: the argument is a slice of the socket chunk and the store keeps the record.
-    const record = new StoredRecord(Buffer.from(bytes));
+    // A view of the socket chunk is enough: the store copies what it keeps.
+    const record = new StoredRecord(bytes);
     dependencies.observe(record.version);
-    const stored = applyReplicaWrite(store, db, keySlot(key), Buffer.from(key), record);
+    const stored = store.writeIfNewer(db, keySlot(key), key, record);
     out.integer(stored ? 1 : 0);
     if (stored) store.whenDurable(session, session.hold());
   });

@@ -23,7 +23,6 @@ import type { LocalStore } from '../storage/local-store.js';
 import { StoredRecord, recordProblem } from '../storage/record.js';
 import type { PeerHandler } from '../transport/peer-listener.js';
 import type { Version } from '../versioning/version.js';
-import { applyStoredWrite } from './replica.js';
 
 /** Records a PEER.SLOTKEYS reply may carry at most. */
 export const SLOT_KEYS_PAGE_MAX = 4096;
@@ -122,7 +121,7 @@ function putStored(dependencies: RepairCommandDependencies,
   // Copies: arguments are slices of the socket chunk and the store keeps what it is given.
   const record = new StoredRecord(Buffer.from(bytes));
   dependencies.observe(record.version);
-  const applied = applyStoredWrite(dependencies.store, Buffer.from(stored), record);
+  const applied = dependencies.store.writeStoredIfNewer(Buffer.from(stored), record);
   out.integer(applied ? 1 : 0);
   if (applied) {
     dependencies.onStored(bytes.length);

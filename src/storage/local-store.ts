@@ -8,7 +8,13 @@ import type { Logger } from 'pino';
 import { DATABASES_COUNT } from '../config/limits.js';
 import type { DurabilityListener, StorageEngine, StorageTable } from './engine.js';
 import { murmur3 } from '../util/murmur3.js';
-import { RECORD_HEADER_BYTES, StoredRecord, recordLooksValid, recordProblem } from './record.js';
+import {
+  RECORD_HEADER_BYTES,
+  StoredRecord,
+  compareRecordVersions,
+  recordLooksValid,
+  recordProblem,
+} from './record.js';
 import {
   dbOf,
   isDigestForm,
@@ -132,6 +138,17 @@ export class LocalStore {
   /** Stores a record (already encoded, versioned by the coordinator) for a key. */
   write(db: number, slot: number, key: Buffer, record: StoredRecord): void {
     this.replace(db, storedKey(slot, db, key), record);
+  }
+
+  /**
+   * What a replica does with a versioned record, whether it came from the local coordinator,
+   * a peer's PEER.PUT, read repair, a hint or anti-entropy: store it unless the key holds a
+   * record at least as new (last write wins on the HLC version, node tag as tie-break), so
+   * every replica converges to the same record whatever order writes arrive in. One read of
+   * the key. True when stored.
+   */
+  writeIfNewer(db: number, slot: number, key: Buffer, record: StoredRecord): boolean {
+    return this.replace(db, storedKey(slot, db, key), record, true);
   }
 
   /** Removes a key outright (no tombstone), as a standalone node's DEL does. */
@@ -264,12 +281,21 @@ export class LocalStore {
     return removed;
   }
 
-  /** Writes (or, with null, removes) a stored key, keeping counts and the expiry index. */
-  private replace(db: number, stored: Buffer, record: StoredRecord | null): void {
-    this.writesCount++;
+  /**
+   * Writes (or, with null, removes) a stored key, keeping counts and the expiry index; with
+   * `ifNewer`, only over an older record or none (one read of the key either way). True
+   * when written.
+   */
+  private replace(db: number, stored: Buffer, record: StoredRecord | null, ifNewer = false):
+      boolean {
     const oldBytes = this.records.get(stored);
     const old = oldBytes === undefined || !recordLooksValid(oldBytes) ? undefined
       : new StoredRecord(oldBytes);
+    if (ifNewer && old !== undefined && record !== null &&
+        compareRecordVersions(old.bytes, record.bytes) >= 0) {
+      return false;
+    }
+    this.writesCount++;
     const counts = this.counts[db] as DatabaseCounts;
     const slotIndex = db * SLOTS_COUNT + slotOf(stored);
     const keyHash = murmur3(stored, DIGEST_SEED_KEY);
@@ -286,7 +312,7 @@ export class LocalStore {
     }
     if (record === null) {
       if (oldBytes !== undefined) this.records.remove(stored);
-      return;
+      return true;
     }
     this.records.put(stored, record.bytes);
     this.toggleDigest(stored, keyHash, record.bytes);
@@ -297,6 +323,7 @@ export class LocalStore {
       this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) + 1;
       if (expiry !== 0) counts.expires++;
     }
+    return true;
   }
 
   /**
@@ -328,6 +355,19 @@ export class LocalStore {
   /** Writes a record under a stored key (repair and streaming move records this way). */
   writeStored(stored: Buffer, record: StoredRecord): void {
     this.replace(dbOf(stored), stored, record);
+  }
+
+  /**
+   * `writeIfNewer` for a record addressed by its stored key (repair and streaming). The
+   * record held is CRC-checked first: a corrupt one is replaced whatever its version says.
+   */
+  writeStoredIfNewer(stored: Buffer, record: StoredRecord): boolean {
+    const current = this.readStored(stored);
+    if (current !== undefined && compareRecordVersions(current.bytes, record.bytes) >= 0) {
+      return false;
+    }
+    this.writeStored(stored, record);
+    return true;
   }
 
   /** The digest of a slot as [high, low] 32-bit halves (0, 0 for an empty slot). */

@@ -74,6 +74,18 @@ function checksum(bytes: Buffer): number {
   return crc32(bytes.subarray(CHECKSUMMED_FROM));
 }
 
+const VERSION_FROM = 8;
+const VERSION_TO = 20;
+
+/**
+ * Orders two records by version (negative, 0, positive as `a` is older, the same, newer),
+ * as `compareVersions` does, straight from the bytes: the version's three fields are
+ * big-endian and unsigned, in order of significance, so byte order is version order.
+ */
+export function compareRecordVersions(a: Buffer, b: Buffer): number {
+  return a.compare(b, VERSION_FROM, VERSION_TO, VERSION_FROM, VERSION_TO);
+}
+
 /** Why a byte string is not a valid record; null when it is. */
 export function recordProblem(bytes: Buffer): string | null {
   if (bytes.length < RECORD_HEADER_BYTES) return 'record shorter than its header';

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import {
+  compareRecordVersions,
   encodeRecord,
   RECORD_FORMAT,
   RECORD_HEADER_BYTES,
@@ -18,6 +19,7 @@ import {
   type RecordFields,
 } from '../../src/storage/record.js';
 import { AssertionError } from '../../src/util/assert.js';
+import { compareVersions } from '../../src/versioning/version.js';
 
 const GOLDEN_FIELDS: RecordFields = {
   version: { physicalMs: 0x0123456789ab, logical: 0xcdef, nodeTag: 0xdeadbeef },
@@ -114,6 +116,22 @@ test('property: encode then decode returns every field', () => {
     bytes.fill(0);
     assert.ok(copy.value.equals(fields.value), 'copy() owns its bytes');
   }), { numRuns: 500 });
+});
+
+test('property: records order by their bytes as their versions do', () => {
+  // Pairs that differ in one field only are common: the later fields must break ties.
+  const pairs = fc.tuple(fieldsArbitrary, fieldsArbitrary, fc.integer({ min: 0, max: 3 }))
+    .map(([a, b, shared]) => {
+      const version = { ...b.version };
+      if (shared >= 1) version.physicalMs = a.version.physicalMs;
+      if (shared >= 2) version.logical = a.version.logical;
+      if (shared >= 3) version.nodeTag = a.version.nodeTag;
+      return [a, { ...b, version }] as const;
+    });
+  fc.assert(fc.property(pairs, ([a, b]) => {
+    assert.equal(Math.sign(compareRecordVersions(encodeRecord(a), encodeRecord(b))),
+      Math.sign(compareVersions(a.version, b.version)));
+  }), { numRuns: 1000 });
 });
 
 test('recordProblem: every single-bit flip at every byte position is detected', () => {
