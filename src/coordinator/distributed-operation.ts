@@ -294,13 +294,16 @@ export class DistributedOperation implements DurabilityListener {
   private writeKey(plan: KeyPlan, index: number, record: StoredRecord): void {
     const quorum = this.writes[index] as WriteQuorum;
     this.records[index] = record;
+    let request: Array<Buffer | string> | null = null;
     for (const replica of plan.replicas) {
       if (replica === this.context.selfId) {
         this.context.writeLocal(plan, record, this, index);
       } else if (this.context.isDown(replica)) {
         this.failReplica(index, replica);
       } else {
-        this.context.sendToPeer(replica, ['PEER.PUT', String(plan.db), plan.key, record.bytes],
+        // One request for every replica (peer clients encode it, and do not keep it).
+        request ??= ['PEER.PUT', String(plan.db), plan.key, record.bytes];
+        this.context.sendToPeer(replica, request,
           (error) => {
             // Already settled by the timeout (which hinted it): nothing more to do.
             if (!quorum.isPending(replica)) return;

@@ -5,8 +5,7 @@
  * count (strict quorum).
  */
 import { assert } from '../util/assert.js';
-import type { StoredRecord } from '../storage/record.js';
-import { compareVersions } from '../versioning/version.js';
+import { compareRecordVersions, type StoredRecord } from '../storage/record.js';
 
 export type QuorumOutcome = 'pending' | 'met' | 'impossible';
 
@@ -173,7 +172,7 @@ export class ReadQuorum extends Quorum {
       if ((this.answeredMask & (1 << index)) === 0) continue;
       const record = this.records[index];
       if (record === null || record === undefined ||
-          compareVersions(record.version, newest.version) < 0) {
+          compareRecordVersions(record.bytes, newest.bytes) < 0) {
         stale.push(this.replicas[index] as string);
       }
     }
@@ -187,6 +186,6 @@ export class ReadQuorum extends Quorum {
  * tombstone wins, so the answer does not depend on which replica answered first.
  */
 function isNewer(record: StoredRecord, newest: StoredRecord): boolean {
-  const order = compareVersions(record.version, newest.version);
+  const order = compareRecordVersions(record.bytes, newest.bytes);
   return order > 0 || (order === 0 && record.tombstone && !newest.tombstone);
 }
