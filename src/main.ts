@@ -245,6 +245,8 @@ async function main(): Promise<void> {
       ['storage_cache_used_bytes', engine.recordCache.usedBytes],
       ['storage_cache_hits', engine.recordCache.hits],
       ['storage_cache_misses', engine.recordCache.misses],
+      ['storage_key_filter_bytes', engine.keyFilterBytes],
+      ['storage_key_filter_skips', engine.keyFilterSkips],
       ['write_error', store.writeFailure === null ? 'none' : store.writeFailure.message],
       ['cluster_members', runtime === null ? 1 : runtime.membership.members().length],
       ['cluster_replication_factor', runtime === null ? 1 : runtime.ring().replicationFactor],

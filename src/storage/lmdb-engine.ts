@@ -245,6 +245,11 @@ export class LmdbEngine implements StorageEngine {
     return (this.table('records') as LmdbTable).keyFilterSkips;
   }
 
+  /** Bytes of the records table's key filter in use (0 until its first scan ends). */
+  get keyFilterBytes(): number {
+    return (this.table('records') as LmdbTable).keyFilterBytes;
+  }
+
   /** Writes waiting for the writer thread (the overlay's backlog). */
   get pendingWrites(): number {
     let count = 0;
@@ -565,6 +570,10 @@ class LmdbTable implements StorageTable {
     this.engine.record(this.index, key, value);
     this.cache?.put(key, hash, value);
     if (this.filtered) this.filterKey(hash);
+  }
+
+  get keyFilterBytes(): number {
+    return (this.keyFilter?.bits ?? 0) / 8;
   }
 
   private filterKey(hash: number): void {

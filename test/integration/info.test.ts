@@ -238,3 +238,13 @@ test('INFO latencystats gives per-command percentiles (COMPAT.md A2)', async () 
 test('INFO clients has pubsub_clients (COMPAT.md A3)', async () => {
   assert.equal(infoField(await info('clients'), 'pubsub_clients'), '0');
 });
+
+test('INFO ringkv: the key filter answers reads of keys never stored', async () => {
+  // The filter is built by a scan after start: wait for it, then read keys never written.
+  await waitFor('key filter built', async () =>
+    (Number(infoField(await info('ringkv'), 'storage_key_filter_bytes')) > 0 ? true : undefined));
+  const before = Number(infoField(await info('ringkv'), 'storage_key_filter_skips'));
+  for (let index = 0; index < 20; index++) assert.equal(await client.get(`kf:never:${index}`), null);
+  const after = Number(infoField(await info('ringkv'), 'storage_key_filter_skips'));
+  assert.ok(after - before >= 18, `${after - before} of 20 reads skipped LMDB`);
+});
