@@ -14,6 +14,9 @@
 
 const BLOCK_WORDS = 16;
 const BLOCK_BITS = BLOCK_WORDS * 32;
+/** Bits set per key, each picked by POSITION_BITS bits of the mixed hash (log2 BLOCK_BITS). */
+const PROBES = 3;
+const POSITION_BITS = 9;
 /** Bits per key the filter is sized for; at half of it, it asks to be rebuilt larger. */
 export const FILTER_BITS_PER_KEY = 16;
 const FILTER_BITS_MIN = 1 << 20;
@@ -23,7 +26,10 @@ export const FILTER_BITS_MAX = 1 << 28;
 export class KeyFilter {
   private readonly words: Uint32Array;
   private readonly blockMask: number;
-  /** Keys added (a key added twice counts twice). */
+  /**
+   * Keys added, counting only those that set a bit (so an overwrite of a key does not
+   * count again): it sizes the rebuild, and must follow keys, not writes.
+   */
   added = 0;
 
   /** A filter for about `keys` keys (16 bits each, a power of two, within bounds). */
@@ -45,30 +51,32 @@ export class KeyFilter {
   }
 
   add(hash: number): void {
-    const words = this.words;
-    const base = (hash & this.blockMask) * BLOCK_WORDS;
-    const mixed = mix(hash);
-    const first = mixed & 511;
-    const second = (mixed >>> 9) & 511;
-    const third = (mixed >>> 18) & 511;
-    words[base + (first >>> 5)] = (words[base + (first >>> 5)] as number) | (1 << (first & 31));
-    words[base + (second >>> 5)] =
-      (words[base + (second >>> 5)] as number) | (1 << (second & 31));
-    words[base + (third >>> 5)] = (words[base + (third >>> 5)] as number) | (1 << (third & 31));
-    this.added++;
+    if (!this.probe(hash, true)) this.added++;
   }
 
   /** False only for a key never added. */
   mayContain(hash: number): boolean {
+    return this.probe(hash, false);
+  }
+
+  /** Whether the key's three bits were all set; with `set`, sets them too. */
+  private probe(hash: number, set: boolean): boolean {
     const words = this.words;
     const base = (hash & this.blockMask) * BLOCK_WORDS;
     const mixed = mix(hash);
-    const first = mixed & 511;
-    const second = (mixed >>> 9) & 511;
-    const third = (mixed >>> 18) & 511;
-    return ((words[base + (first >>> 5)] as number) & (1 << (first & 31))) !== 0 &&
-      ((words[base + (second >>> 5)] as number) & (1 << (second & 31))) !== 0 &&
-      ((words[base + (third >>> 5)] as number) & (1 << (third & 31))) !== 0;
+    let present = true;
+    for (let probe = 0; probe < PROBES; probe++) {
+      const bit = (mixed >>> (probe * POSITION_BITS)) & (BLOCK_BITS - 1);
+      const index = base + (bit >>> 5);
+      const mask = 1 << (bit & 31);
+      const word = words[index] as number;
+      if ((word & mask) === 0) {
+        if (!set) return false;
+        present = false;
+        words[index] = word | mask;
+      }
+    }
+    return present;
   }
 }
 

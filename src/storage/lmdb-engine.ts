@@ -124,6 +124,10 @@ export class LmdbEngine implements StorageEngine {
   /** Set by close: key filter scans stop. */
   closing = false;
 
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
   constructor(private readonly options: LmdbEngineOptions) {
     this.path = join(options.dir, 'ringkv.mdb');
     this.log = new CommitLog(options.dir, options.logger);
@@ -477,7 +481,7 @@ class LmdbTable implements StorageTable {
   private keyFilter: KeyFilter | null = null;
   /** The filter being built (its scan runs), which puts add to as well; or null. */
   private nextKeyFilter: KeyFilter | null = null;
-  /** Reads the key filter answered without LMDB (tests). */
+  /** Reads the key filter answered without LMDB (INFO storage_key_filter_skips). */
   keyFilterSkips = 0;
   /** Settles when the current scan ends. */
   keyFilterBuilt: Promise<void> = Promise.resolve();
@@ -510,7 +514,11 @@ class LmdbTable implements StorageTable {
       2 * Math.max(entryCount(this.database), this.keyFilter?.added ?? 0));
     this.nextKeyFilter = building;
     this.pending.forEachHash((hash) => building.add(hash));
-    this.keyFilterBuilt = this.scanKeys(building);
+    // A failed scan leaves the filter in use (none at first: reads go to LMDB).
+    this.keyFilterBuilt = this.scanKeys(building).catch((error: unknown) => {
+      if (this.nextKeyFilter === building) this.nextKeyFilter = null;
+      this.engine.logger.warn({ err: error }, 'key filter scan failed');
+    });
   }
 
   private async scanKeys(building: KeyFilter): Promise<void> {

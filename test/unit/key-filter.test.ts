@@ -17,7 +17,8 @@ test('every key added is reported as maybe present', () => {
   const added = hashes(1, 200_000);
   for (const hash of added) filter.add(hash);
   for (const hash of added) assert.ok(filter.mayContain(hash), `hash ${hash}`);
-  assert.equal(filter.added, 200_000);
+  // A key that finds its bits set already (a false positive) is not counted.
+  assert.ok(filter.added > 199_000 && filter.added <= 200_000, `${filter.added} added`);
 });
 
 test('keys never added are mostly reported absent at the size asked for', () => {
@@ -36,8 +37,14 @@ test('a filter sizes itself in powers of two within bounds and asks to grow when
   assert.equal(new KeyFilter(100_000).bits, 1 << 21);
   assert.equal(new KeyFilter(10 ** 9).bits, FILTER_BITS_MAX);
   const keysFit = small.bits / FILTER_BITS_PER_KEY;
-  for (let hash = 0; hash < 2 * keysFit; hash++) small.add(hash);
-  assert.equal(small.crowded, false);
-  small.add(7);
-  assert.equal(small.crowded, true);
+  // Overwrites of keys already in it do not count: it must follow keys, not writes.
+  for (let round = 0; round < 50; round++) {
+    for (let hash = 0; hash < 1000; hash++) small.add(hash);
+  }
+  assert.equal(small.added, 1000);
+  const distinct = hashes(4, 3 * keysFit);
+  let index = 0;
+  while (!small.crowded) small.add(distinct[index++] as number);
+  // Crowded at about twice the keys it was sized for (false positives are not counted).
+  assert.ok(index + 1000 > 2 * keysFit && index + 1000 < 2.2 * keysFit, `crowded after ${index}`);
 });
