@@ -118,10 +118,10 @@ function putStored(dependencies: RepairCommandDependencies,
   if (problem !== null || stored.length < 3) {
     return out.error(`ERR invalid record: ${problem ?? 'stored key too short'}`);
   }
-  // Copies: arguments are slices of the socket chunk and the store keeps what it is given.
-  const record = new StoredRecord(Buffer.from(bytes));
+  // Views of the socket chunk are enough: the store copies what it keeps (as PEER.PUT).
+  const record = new StoredRecord(bytes);
   dependencies.observe(record.version);
-  const applied = dependencies.store.writeStoredIfNewer(Buffer.from(stored), record);
+  const applied = dependencies.store.writeStoredIfNewer(stored, record);
   out.integer(applied ? 1 : 0);
   if (applied) {
     dependencies.onStored(bytes.length);
