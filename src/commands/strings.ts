@@ -74,7 +74,9 @@ class Get extends SingleKey {
 }
 
 export function getCommand(client: Client, args: Buffer[]): void {
-  client.server.kv.execute(client, client.db, new Get(args[1] as Buffer));
+  const kv = client.server.kv;
+  const key = args[1] as Buffer;
+  if (!kv.replyWithValue(client, client.db, key)) kv.execute(client, client.db, new Get(key));
 }
 
 // SET family --------------------------------------------------------------------------------

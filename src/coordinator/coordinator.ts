@@ -132,6 +132,16 @@ export class Coordinator implements KeyValueService {
     }
   }
 
+  replyWithValue(target: ReplyTarget, db: number, key: Buffer): boolean {
+    const ring = this.view.ring();
+    const slot = slotOf(key);
+    if (ring.effectiveReplicas !== 1 || !this.allLocal(ring, NO_KEYS, slot)) return false;
+    const record = this.readLive(db, key, slot, this.clock.nowMs());
+    if (record === undefined) target.writer.nil();
+    else target.writer.bulk(record.value);
+    return true;
+  }
+
   private executeLocally(target: ReplyTarget, db: number, operation: KeyOperation,
       slots: number): void {
     const nowMs = this.clock.nowMs();
@@ -382,6 +392,7 @@ function slotOf(key: Buffer): number {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_KEYS: readonly Buffer[] = [];
 
 function hasChanges(changes: readonly Change[]): boolean {
   for (const change of changes) if (change !== null) return true;

@@ -72,6 +72,13 @@ export interface ScanResult {
 export interface KeyValueService {
   /** Runs an operation and writes its reply (or an error) to the target. */
   execute(target: ReplyTarget, db: number, operation: KeyOperation): void;
+  /**
+   * GET's reply written straight from the stored record when this node alone holds the key
+   * (a single node): the same reads, statistics and lazy expiry as `execute` with a GET,
+   * without its operation object and arrays. False (nothing written) when the key
+   * needs coordinating: run the GET through `execute`.
+   */
+  replyWithValue(target: ReplyTarget, db: number, key: Buffer): boolean;
   /** Keys and key counts of a database. */
   databaseSize(db: number): number;
   scan(db: number, cursor: number, count: number,

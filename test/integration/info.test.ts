@@ -248,3 +248,19 @@ test('INFO ringkv: the key filter answers reads of keys never stored', async () 
   const after = Number(infoField(await info('ringkv'), 'storage_key_filter_skips'));
   assert.ok(after - before >= 18, `${after - before} of 20 reads skipped LMDB`);
 });
+
+test('GET of a key past its expiry: nil, a miss, one expired key, the key gone', async () => {
+  await client.config('RESETSTAT');
+  const keysBefore = await client.dbsize();
+  const expiredBefore = Number(infoField(await info('stats'), 'expired_keys'));
+  await client.set('ge:key', 'v', 'PX', 30);
+  assert.equal(await client.get('ge:key'), 'v');
+  await waitFor('the key to expire', async () =>
+    ((await client.get('ge:key')) === null ? true : undefined), 5000, 10);
+  const stats = await info('stats');
+  // Each read while the key lived was a hit; the one that found it expired, a miss.
+  assert.ok(Number(infoField(stats, 'keyspace_hits')) >= 1);
+  assert.equal(infoField(stats, 'keyspace_misses'), '1');
+  assert.equal(Number(infoField(stats, 'expired_keys')) - expiredBefore, 1);
+  assert.equal(await client.dbsize(), keysBefore);
+});
