@@ -21,7 +21,6 @@ import {
   lookupKey,
   slotOf,
   slotStart,
-  storedKey,
   userKeyOf,
 } from './stored-key.js';
 
@@ -137,7 +136,7 @@ export class LocalStore {
 
   /** Stores a record (already encoded, versioned by the coordinator) for a key. */
   write(db: number, slot: number, key: Buffer, record: StoredRecord): void {
-    this.replace(db, storedKey(slot, db, key), record);
+    this.replace(db, lookupKey(slot, db, key), record);
   }
 
   /**
@@ -148,12 +147,12 @@ export class LocalStore {
    * the key. True when stored.
    */
   writeIfNewer(db: number, slot: number, key: Buffer, record: StoredRecord): boolean {
-    return this.replace(db, storedKey(slot, db, key), record, true);
+    return this.replace(db, lookupKey(slot, db, key), record, true);
   }
 
   /** Removes a key outright (no tombstone), as a standalone node's DEL does. */
   remove(db: number, slot: number, key: Buffer): void {
-    this.replace(db, storedKey(slot, db, key), null);
+    this.replace(db, lookupKey(slot, db, key), null);
   }
 
   /** Tells the listener once every write made so far is durable (see the engine). */
@@ -284,7 +283,8 @@ export class LocalStore {
   /**
    * Writes (or, with null, removes) a stored key, keeping counts and the expiry index; with
    * `ifNewer`, only over an older record or none (one read of the key either way). True
-   * when written.
+   * when written. `stored` may be a `lookupKey` buffer: tables copy the keys they are given,
+   * and nothing here makes another lookup key before its last use.
    */
   private replace(db: number, stored: Buffer, record: StoredRecord | null, ifNewer = false):
       boolean {

@@ -47,9 +47,9 @@ const LOOKUP_KEY_BYTES_MAX = 128;
 const lookupKeys: Buffer[] = [];
 
 /**
- * The stored key of (slot, db, key) for a lookup only: written into a buffer reused by the
- * next call for a key of the same length, so a GET allocates no key. The caller must not
- * keep it, nor hand it to anything that does (writes, overlays, caches).
+ * The stored key of (slot, db, key) in a buffer reused by the next call for a key of the
+ * same length, so a GET or SET allocates no key. The caller must not keep it, nor hand it
+ * to anything that keeps it; storage tables copy the keys they are given (engine.ts).
  */
 export function lookupKey(slot: number, db: number, key: Buffer): Buffer {
   const length = STORED_KEY_PREFIX_BYTES + key.length;
