@@ -134,8 +134,12 @@ class Set extends SingleKey {
 export function setCommand(client: Client, args: Buffer[], out: ReplyWriter): void {
   if (args.length === 3) {
     // Plain SET key value, what nearly every client sends: no options to parse.
-    client.server.kv.execute(client, client.db, new Set(args[1] as Buffer, args[2] as Buffer,
-      SetCondition.Always, NO_EXPIRY, 'ok'));
+    const kv = client.server.kv;
+    const key = args[1] as Buffer;
+    const value = args[2] as Buffer;
+    if (!kv.storeValue(client, client.db, key, value)) {
+      kv.execute(client, client.db, new Set(key, value, SetCondition.Always, NO_EXPIRY, 'ok'));
+    }
     return;
   }
   let condition = SetCondition.Always;

@@ -133,12 +133,36 @@ export class Coordinator implements KeyValueService {
   }
 
   replyWithValue(target: ReplyTarget, db: number, key: Buffer): boolean {
-    const ring = this.view.ring();
     const slot = slotOf(key);
-    if (ring.effectiveReplicas !== 1 || !this.allLocal(ring, NO_KEYS, slot)) return false;
+    if (!this.holdsAlone(slot)) return false;
     const record = this.readLive(db, key, slot, this.clock.nowMs());
     if (record === undefined) target.writer.nil();
     else target.writer.bulk(record.value);
+    return true;
+  }
+
+  storeValue(target: ReplyTarget, db: number, key: Buffer, value: Buffer): boolean {
+    const slot = slotOf(key);
+    if (!this.holdsAlone(slot)) return false;
+    if (this.refusesWrites(target)) return true;
+    // As executeLocally: reply, write, and let the reply leave once the write is durable.
+    target.writer.ok();
+    this.store.write(db, slot, key, this.valueRecord(key, value, 0, this.clock.nowMs()));
+    this.store.whenDurable(target, target.hold());
+    return true;
+  }
+
+  /** True when this node is the only replica of the slot (a single node). */
+  private holdsAlone(slot: number): boolean {
+    const ring = this.view.ring();
+    return ring.effectiveReplicas === 1 && this.allLocal(ring, NO_KEYS, slot);
+  }
+
+  /** Writes MISCONF and returns true when the store refuses writes (after a failed write). */
+  private refusesWrites(target: ReplyTarget): boolean {
+    const failure = this.store.writeFailure;
+    if (failure === null) return false;
+    target.writer.error(`MISCONF Errors writing to the data store: ${failure.message}`);
     return true;
   }
 
@@ -158,11 +182,7 @@ export class Coordinator implements KeyValueService {
       }
     }
     const changes = operation.apply(values, nowMs);
-    const failure = this.store.writeFailure;
-    if (failure !== null && hasChanges(changes)) {
-      target.writer.error(`MISCONF Errors writing to the data store: ${failure.message}`);
-      return;
-    }
+    if (hasChanges(changes) && this.refusesWrites(target)) return;
     // Reply before writing: the reply may point into read bytes the writes' reads reuse.
     operation.reply(target.writer);
     let wrote = false;
@@ -292,14 +312,19 @@ export class Coordinator implements KeyValueService {
   private versionedRecord(key: Buffer, change: Exclude<Change, null>,
       read: StoredRecord | undefined, nowMs: number): StoredRecord {
     if (read !== undefined) this.hlc.observe(read.version);
-    const fullKey = isLongKey(key) ? key : null;
-    const version = this.hlc.now(nowMs);
     if (change === DELETE) {
-      return new StoredRecord(encodeRecord({ version, tombstone: true, type: ValueType.String,
-        expireAtMs: nowMs + this.settings.tombstoneGraceMs, value: EMPTY, fullKey }));
+      return new StoredRecord(encodeRecord({ version: this.hlc.now(nowMs), tombstone: true,
+        type: ValueType.String, expireAtMs: nowMs + this.settings.tombstoneGraceMs,
+        value: EMPTY, fullKey: isLongKey(key) ? key : null }));
     }
-    return new StoredRecord(encodeRecord({ version, tombstone: false, type: ValueType.String,
-      expireAtMs: change.expireAtMs, value: change.value, fullKey }));
+    return this.valueRecord(key, change.value, change.expireAtMs, nowMs);
+  }
+
+  /** A string value's record, versioned now. */
+  private valueRecord(key: Buffer, value: Buffer, expireAtMs: number, nowMs: number):
+      StoredRecord {
+    return new StoredRecord(encodeRecord({ version: this.hlc.now(nowMs), tombstone: false,
+      type: ValueType.String, expireAtMs, value, fullKey: isLongKey(key) ? key : null }));
   }
 
   /**

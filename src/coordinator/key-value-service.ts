@@ -79,6 +79,11 @@ export interface KeyValueService {
    * needs coordinating: run the GET through `execute`.
    */
   replyWithValue(target: ReplyTarget, db: number, key: Buffer): boolean;
+  /**
+   * Plain SET (no options) when this node alone holds the key, likewise: the same record,
+   * reply and durability as `execute` with that SET. False when the key needs coordinating.
+   */
+  storeValue(target: ReplyTarget, db: number, key: Buffer, value: Buffer): boolean;
   /** Keys and key counts of a database. */
   databaseSize(db: number): number;
   scan(db: number, cursor: number, count: number,
