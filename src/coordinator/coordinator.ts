@@ -125,7 +125,7 @@ export class Coordinator implements KeyValueService {
     const ring = this.view.ring();
     const keys = operation.keys;
     const slots = keys.length === 1 ? slotOf(keys[0] as Buffer) : -1;
-    if (ring.effectiveReplicas === 1 && this.allLocal(ring, keys, slots)) {
+    if (this.holdsAlone(ring, slots, keys)) {
       this.executeLocally(target, db, operation, slots);
     } else {
       this.executeDistributed(target, db, operation, ring);
@@ -134,7 +134,7 @@ export class Coordinator implements KeyValueService {
 
   replyWithValue(target: ReplyTarget, db: number, key: Buffer): boolean {
     const slot = slotOf(key);
-    if (!this.holdsAlone(slot)) return false;
+    if (!this.holdsAlone(this.view.ring(), slot)) return false;
     const record = this.readLive(db, key, slot, this.clock.nowMs());
     if (record === undefined) target.writer.nil();
     else target.writer.bulk(record.value);
@@ -143,19 +143,13 @@ export class Coordinator implements KeyValueService {
 
   storeValue(target: ReplyTarget, db: number, key: Buffer, value: Buffer): boolean {
     const slot = slotOf(key);
-    if (!this.holdsAlone(slot)) return false;
+    if (!this.holdsAlone(this.view.ring(), slot)) return false;
     if (this.refusesWrites(target)) return true;
     // As executeLocally: reply, write, and let the reply leave once the write is durable.
     target.writer.ok();
     this.store.write(db, slot, key, this.valueRecord(key, value, 0, this.clock.nowMs()));
     this.store.whenDurable(target, target.hold());
     return true;
-  }
-
-  /** True when this node is the only replica of the slot (a single node). */
-  private holdsAlone(slot: number): boolean {
-    const ring = this.view.ring();
-    return ring.effectiveReplicas === 1 && this.allLocal(ring, NO_KEYS, slot);
   }
 
   /** Writes MISCONF and returns true when the store refuses writes (after a failed write). */
@@ -237,14 +231,20 @@ export class Coordinator implements KeyValueService {
     });
   }
 
-  /** True when this node is the only replica of every key. */
-  private allLocal(ring: Ring, keys: readonly Buffer[], slot: number): boolean {
+  /**
+   * True when this node is the only replica (a single node) of `slot`, or with slot -1 of
+   * every key's slot: the operation runs locally.
+   */
+  private holdsAlone(ring: Ring, slot: number, keys?: readonly Buffer[]): boolean {
+    if (ring.effectiveReplicas !== 1) return false;
     if (ring !== this.ringSeen) {
       this.ringSeen = ring;
       this.selfIndex = ring.indexOf(this.view.selfId);
     }
     if (slot !== -1) return ring.primaryOf(slot) === this.selfIndex;
-    for (const key of keys) if (ring.primaryOf(slotOf(key)) !== this.selfIndex) return false;
+    for (const key of keys as readonly Buffer[]) {
+      if (ring.primaryOf(slotOf(key)) !== this.selfIndex) return false;
+    }
     return true;
   }
 
@@ -417,7 +417,6 @@ function slotOf(key: Buffer): number {
 }
 
 const EMPTY = Buffer.alloc(0);
-const NO_KEYS: readonly Buffer[] = [];
 
 function hasChanges(changes: readonly Change[]): boolean {
   for (const change of changes) if (change !== null) return true;
