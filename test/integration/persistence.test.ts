@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import {
   assertSameBytes, connectIoredis, infoField, parseInfo, type TestRedis,
 } from '../helpers/clients.js';
@@ -175,3 +176,35 @@ test('SHUTDOWN NOSAVE and SHUTDOWN ABORT', async (t) => {
     node.cleanup();
   }
 });
+
+/** Each thread's niceness, by thread id, from /proc (field 19 of stat, after the name). */
+function threadNiceness(pid: number): Map<number, number> {
+  const niceness = new Map<number, number>();
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${thread}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after the name start at field 3 (state); niceness is field 19.
+    niceness.set(Number(thread), Number(fields[19 - 3]));
+  }
+  return niceness;
+}
+
+test('the LMDB writer thread alone runs niced', { skip: !existsSync('/proc/thread-self') },
+  async () => {
+    const node = await startNode();
+    try {
+      const pid = node.process.pid;
+      assert.ok(pid !== undefined);
+      const niceness = await waitFor('the writer thread to lower its priority', () => {
+        const found = threadNiceness(pid);
+        return [...found.values()].includes(10) ? found : undefined;
+      }, 5000, 20);
+      assert.equal(niceness.get(pid), 0, 'the event loop keeps the process priority');
+      assert.equal([...niceness.values()].filter((value) => value === 10).length, 1);
+      assert.equal([...niceness.values()].filter((value) => value !== 0 && value !== 10).length,
+        0);
+    } finally {
+      await node.stop();
+      node.cleanup();
+    }
+  });
