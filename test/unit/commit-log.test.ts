@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { waitFor } from '../helpers/wait.js';
 import { pino, type Logger } from 'pino';
 import {
   CommitLog,
@@ -243,7 +244,7 @@ test('CommitLog: a damaged older segment loses its tail; later segments are stil
   assert.deepEqual(log.recover(), [put(0, 'a', '1'), put(0, 'c', '3')]);
 });
 
-test('CommitLog: release drops full segments once their groups are flushed', (t) => {
+test('CommitLog: release drops full segments once their groups are flushed', async (t) => {
   const dir = temporaryDir(t);
   const { logger } = captureLogger();
   const log = new CommitLog(dir, logger);
@@ -257,10 +258,32 @@ test('CommitLog: release drops full segments once their groups are flushed', (t)
   log.release(0);
   assert.equal(segmentNames(dir).length, 2, 'nothing flushed yet');
   log.release(1);
+  // The full segment's fsync and its deletion run off the event loop.
+  await waitFor('the released segment to be deleted', () =>
+    segmentNames(dir).length === 1 ? true : undefined, 5000, 5);
   assert.deepEqual(segmentNames(dir), ['commit-000000000002.log']);
   log.release(2);
   assert.deepEqual(segmentNames(dir), ['commit-000000000002.log'], 'the open segment stays');
   log.close();
+  const reopened = new CommitLog(dir, logger);
+  assert.deepEqual(reopened.recover(), [put(0, 'a', '1')]);
+});
+
+test('CommitLog: a close deletes the released segments still waiting, oldest first', async (t) => {
+  const dir = temporaryDir(t);
+  const { logger } = captureLogger();
+  const log = new CommitLog(dir, logger);
+  log.recover();
+  log.discardRecovered();
+  const big = (name: string): Buffer => group([put(0, name, 'x'.repeat(64 * 1024 * 1024))]);
+  log.append(big('one'));
+  log.append(big('two'));
+  log.append(group([put(0, 'a', '1')]));
+  assert.equal(segmentNames(dir).length, 3);
+  // Flushed up to the second group, then closed before any asynchronous work ran.
+  log.release(2);
+  log.close();
+  assert.deepEqual(segmentNames(dir), ['commit-000000000003.log']);
   const reopened = new CommitLog(dir, logger);
   assert.deepEqual(reopened.recover(), [put(0, 'a', '1')]);
 });
