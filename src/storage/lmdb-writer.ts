@@ -15,18 +15,19 @@
  *               { type: 'closed' }
  */
 import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { applyGroups, openDatabases, type WriterData } from './lmdb-open.js';
 
 /**
- * The niceness this thread runs at. It applies a batch in one burst of tens of milliseconds
+ * How much nicer than the process this thread runs. It applies a batch in one burst of tens of milliseconds
  * of CPU; at the main thread's niceness that burst took a core from the event loop (or from
  * clients on the same host) and showed in its tail latency. Niced, it runs in the gaps:
  * its work is the same, and a writer that falls behind only makes its next transaction
  * bigger (cheaper per put), while the commit log and the overlay hold the writes.
  */
-const WRITER_NICENESS = 10;
+const WRITER_NICENESS_STEP = 10;
+const NICENESS_MAX = 19;
 
 interface ApplyMessage {
   type: 'apply';
@@ -96,7 +97,8 @@ function apply(batch: readonly ApplyMessage[]): void {
 function lowerThreadPriority(): void {
   try {
     const threadId = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(threadId) && threadId > 0) setPriority(threadId, WRITER_NICENESS);
+    if (!Number.isInteger(threadId) || threadId <= 0) return;
+    setPriority(threadId, Math.min(NICENESS_MAX, getPriority(threadId) + WRITER_NICENESS_STEP));
   } catch {
     // Not Linux, or not permitted: the writer runs at the process's priority.
   }
