@@ -189,15 +189,22 @@ export class CommitLog {
   /** Every group up to `sequence` is flushed in LMDB: drop segments holding only those. */
   release(sequence: number): void {
     this.releasedUpTo = Math.max(this.releasedUpTo, sequence);
+    this.queueReleased();
+    this.unlinkNext();
+  }
+
+  /**
+   * Moves the segments holding only groups up to `releasedUpTo` to the deletion queue,
+   * oldest first; a segment still being synced goes when its sync ends.
+   */
+  private queueReleased(): void {
     while (this.segments.length > 1) {
       const oldest = this.segments[0] as Segment;
-      // A segment still being synced goes when its sync ends.
-      if (oldest.lastGroup > sequence || oldest.syncing) break;
+      if (oldest.lastGroup > this.releasedUpTo || oldest.syncing) break;
       closeSync(oldest.fd);
       this.segments.shift();
       this.unlinks.push(oldest.path);
     }
-    this.unlinkNext();
   }
 
   private unlinkNext(): void {
@@ -220,7 +227,6 @@ export class CommitLog {
 
   /** Deletes the released segments still waiting, oldest first, before a close. */
   private unlinkWaiting(): void {
-    this.closed = true;
     for (const path of this.unlinks) {
       try {
         unlinkSync(path);
@@ -233,14 +239,11 @@ export class CommitLog {
 
   close(): void {
     this.closed = true;
-    for (const segment of this.segments) fsyncSync(segment.fd);
-    // Synced now: released segments whose asynchronous sync had not ended go too.
-    while (this.segments.length > 1 &&
-        (this.segments[0] as Segment).lastGroup <= this.releasedUpTo) {
-      const oldest = this.segments.shift() as Segment;
-      closeSync(oldest.fd);
-      this.unlinks.push(oldest.path);
+    for (const segment of this.segments) {
+      fsyncSync(segment.fd);
+      segment.syncing = false;
     }
+    this.queueReleased();
     this.unlinkWaiting();
     for (const segment of this.segments) closeSync(segment.fd);
     this.segments.length = 0;
@@ -248,6 +251,7 @@ export class CommitLog {
 
   /** Removes every segment: all groups are flushed in LMDB (clean shutdown). */
   closeClean(): void {
+    this.closed = true;
     this.unlinkWaiting();
     for (const segment of this.segments) {
       closeSync(segment.fd);

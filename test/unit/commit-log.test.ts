@@ -3,7 +3,7 @@
  * tail and stops at corruption, and segment lifecycle (append, release, discard) in a
  * temporary directory.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync,
@@ -244,15 +244,24 @@ test('CommitLog: a damaged older segment loses its tail; later segments are stil
   assert.deepEqual(log.recover(), [put(0, 'a', '1'), put(0, 'c', '3')]);
 });
 
-test('CommitLog: release drops full segments once their groups are flushed', async (t) => {
+/** A log on an empty directory, ready for appends. */
+function freshLog(t: TestContext): { dir: string; logger: Logger; log: CommitLog } {
   const dir = temporaryDir(t);
   const { logger } = captureLogger();
   const log = new CommitLog(dir, logger);
   log.recover();
   log.discardRecovered();
-  // One group at the 64 MiB segment size makes the next append open a new segment.
-  const big = group([put(0, 'big', 'x'.repeat(64 * 1024 * 1024))]);
-  assert.equal(log.append(big), 1);
+  return { dir, logger, log };
+}
+
+/** A group of the 64 MiB segment size: the next append opens a new segment. */
+function segmentFillingGroup(key: string): Buffer {
+  return group([put(0, key, 'x'.repeat(64 * 1024 * 1024))]);
+}
+
+test('CommitLog: release drops full segments once their groups are flushed', async (t) => {
+  const { dir, logger, log } = freshLog(t);
+  assert.equal(log.append(segmentFillingGroup('big')), 1);
   assert.equal(log.append(group([put(0, 'a', '1')])), 2);
   assert.deepEqual(segmentNames(dir), ['commit-000000000001.log', 'commit-000000000002.log']);
   log.release(0);
@@ -269,15 +278,10 @@ test('CommitLog: release drops full segments once their groups are flushed', asy
   assert.deepEqual(reopened.recover(), [put(0, 'a', '1')]);
 });
 
-test('CommitLog: a close deletes the released segments still waiting, oldest first', async (t) => {
-  const dir = temporaryDir(t);
-  const { logger } = captureLogger();
-  const log = new CommitLog(dir, logger);
-  log.recover();
-  log.discardRecovered();
-  const big = (name: string): Buffer => group([put(0, name, 'x'.repeat(64 * 1024 * 1024))]);
-  log.append(big('one'));
-  log.append(big('two'));
+test('CommitLog: a close deletes the released segments still waiting, oldest first', (t) => {
+  const { dir, logger, log } = freshLog(t);
+  log.append(segmentFillingGroup('one'));
+  log.append(segmentFillingGroup('two'));
   log.append(group([put(0, 'a', '1')]));
   assert.equal(segmentNames(dir).length, 3);
   // Flushed up to the second group, then closed before any asynchronous work ran.
@@ -289,11 +293,7 @@ test('CommitLog: a close deletes the released segments still waiting, oldest fir
 });
 
 test('CommitLog: sync calls back after fdatasync', async (t) => {
-  const dir = temporaryDir(t);
-  const { logger } = captureLogger();
-  const log = new CommitLog(dir, logger);
-  log.recover();
-  log.discardRecovered();
+  const { log } = freshLog(t);
   log.append(group([put(0, 'a', '1')]));
   await new Promise<void>((resolve, reject) => {
     log.sync((error) => (error === null ? resolve() : reject(error)));
