@@ -135,7 +135,7 @@ export class Coordinator implements KeyValueService {
   replyWithValue(target: ReplyTarget, db: number, key: Buffer): boolean {
     const slot = slotOf(key);
     if (!this.holdsAlone(this.view.ring(), slot)) return false;
-    const record = this.readLive(db, key, slot, this.clock.nowMs());
+    const record = this.readLive(db, key, slot, null);
     if (record === undefined) target.writer.nil();
     else target.writer.bulk(record.value);
     return true;
@@ -392,14 +392,19 @@ export class Coordinator implements KeyValueService {
     this.store.whenDurable(callbackListener(done), null);
   }
 
-  /** The key's value if it is live; an expired one is removed on the way (lazy expiry). */
-  private readLive(db: number, key: Buffer, slot: number, nowMs: number): LiveValue | undefined {
+  /**
+   * The key's value if it is live; an expired one is removed on the way (lazy expiry).
+   * `nowMs` null: the clock is read only for a key that has an expiry.
+   */
+  private readLive(db: number, key: Buffer, slot: number, nowMs: number | null):
+      LiveValue | undefined {
     const record = this.store.read(db, slot, key);
     if (record === undefined || record.tombstone) {
       this.stats.keyspaceMisses++;
       return undefined;
     }
-    if (record.expireAtMs !== 0 && record.expireAtMs <= nowMs) {
+    if (record.mayExpire && record.expireAtMs !== 0
+        && record.expireAtMs <= (nowMs ?? this.clock.nowMs())) {
       this.store.remove(db, slot, key);
       this.stats.expiredKeys++;
       this.stats.keyspaceMisses++;
