@@ -20,6 +20,7 @@ import {
   UNAUTHENTICATED_ARGS_MAX,
   UNAUTHENTICATED_BULK_BYTES_MAX,
 } from '../config/limits.js';
+import { bufferView } from '../util/buffers.js';
 import { splitArgs } from '../util/split-args.js';
 
 const CR = 13;
@@ -48,6 +49,9 @@ export class RequestDecoder {
   error: string | null = null;
 
   private buffer: Buffer = EMPTY;
+  /** buffer.buffer and buffer.byteOffset, read once per buffer (see bufferView). */
+  private memory: ArrayBufferLike = EMPTY.buffer;
+  private base = EMPTY.byteOffset;
   private position = 0;
   /** True between a multibulk header and the request's last argument. */
   private inMultibulk = false;
@@ -101,7 +105,13 @@ export class RequestDecoder {
     this.deferred = [];
     this.deferredBytes = 0;
     if (this.position < this.buffer.length) parts.unshift(this.buffer.subarray(this.position));
-    this.buffer = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    this.setBuffer(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
+  }
+
+  private setBuffer(buffer: Buffer): void {
+    this.buffer = buffer;
+    this.memory = buffer.buffer;
+    this.base = buffer.byteOffset;
     this.position = 0;
   }
 
@@ -184,7 +194,7 @@ export class RequestDecoder {
         else this.waitingForBytes = length + 2;
         return null;
       }
-      this.args[this.argsRead++] = buffer.subarray(this.position, this.position + length);
+      this.args[this.argsRead++] = bufferView(this.memory, this.base + this.position, length);
       this.position += length + 2;
       this.bulkLength = -1;
       this.argsRemaining--;
@@ -235,8 +245,7 @@ export class RequestDecoder {
     const copied = this.buffer.copy(big, 0, this.position);
     this.bigArgument = big;
     this.bigArgumentFilled = copied;
-    this.buffer = EMPTY;
-    this.position = 0;
+    this.setBuffer(EMPTY);
   }
 
   /** Copies what the big argument still needs from `chunk`; returns the rest of the chunk. */

@@ -21,6 +21,7 @@
  * Pure: no I/O.
  */
 import { assert } from '../util/assert.js';
+import { bufferView } from '../util/buffers.js';
 
 /** The value length of an entry that records a removal. */
 const REMOVED = 0xffffffff;
@@ -62,6 +63,9 @@ export function keysMaxFor(capacity: number): number {
 
 export class KeyRing {
   private readonly bytes: Buffer;
+  /** bytes.buffer and bytes.byteOffset, for views of values (see bufferView). */
+  private readonly memory: ArrayBuffer;
+  private readonly base: number;
   /** The same memory as 32-bit words: entry headers. */
   private readonly words: Uint32Array;
   private readonly index: Int32Array;
@@ -86,6 +90,8 @@ export class KeyRing {
       throw new RangeError(`ring capacity ${capacity} is out of range`);
     }
     this.bytes = Buffer.allocUnsafeSlow(capacity & ~3);
+    this.memory = this.bytes.buffer as ArrayBuffer;
+    this.base = this.bytes.byteOffset;
     this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset,
       this.bytes.length >> 2);
     const slots = slotsFor(capacity);
@@ -128,7 +134,7 @@ export class KeyRing {
     if (valueLength === OUT_OF_LINE) {
       return this.outOfLine.get(this.bytes.readUInt32LE(valueStart)) as Buffer;
     }
-    return this.bytes.subarray(valueStart, valueStart + valueLength);
+    return bufferView(this.memory, this.base + valueStart, valueLength);
   }
 
   /**

@@ -11,3 +11,17 @@ declare global {
 }
 
 export {};
+
+/**
+ * Buffers over part of an ArrayBuffer, for the views made per request (arguments, cached
+ * values). Node 20's Buffer.prototype.subarray reads `this.buffer`, a call into V8's C++
+ * runtime: ~36 ns a view, against ~13 ns here. The instances are Buffers in every way that
+ * matters (Buffer.prototype is on their prototype chain, so Buffer.isBuffer is true).
+ */
+class BufferView extends Uint8Array {}
+Object.setPrototypeOf(BufferView.prototype, Buffer.prototype);
+
+/** A Buffer over memory[byteOffset, byteOffset + length), sharing the bytes. */
+export function bufferView(memory: ArrayBufferLike, byteOffset: number, length: number): Buffer {
+  return new BufferView(memory as ArrayBuffer, byteOffset, length) as unknown as Buffer;
+}
