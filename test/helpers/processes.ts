@@ -46,9 +46,16 @@ function track(child: ChildProcess, port: number, dir: string, ownsDir: boolean)
     output += chunk.toString();
   });
   let exitCode: number | null | undefined;
+  /** Whether the test asked the process to stop or sent it a signal. */
+  let signalled = false;
   const exitPromise = new Promise<number | null>((resolveExit) => {
     child.once('exit', (code, signal) => {
       exitCode = code ?? (signal === null ? null : -1);
+      // A server that dies by itself fails its test far from the cause: show why here.
+      if (!signalled) {
+        process.stderr.write(`server on port ${port} exited by itself (code ${code}, signal ` +
+          `${signal}); its last output:\n${output.slice(-4000)}\n`);
+      }
       resolveExit(exitCode);
     });
   });
@@ -70,11 +77,13 @@ function track(child: ChildProcess, port: number, dir: string, ownsDir: boolean)
     process: child,
     output: () => output,
     signal: (name) => {
+      signalled = true;
       if (exitCode === undefined) child.kill(name);
     },
     exited,
     stop: async () => {
       if (exitCode !== undefined) return exitCode;
+      signalled = true;
       child.kill('SIGCONT');
       child.kill('SIGTERM');
       try {
