@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { DATABASES_COUNT } from '../config/limits.js';
 import type { DurabilityListener, StorageEngine, StorageTable } from './engine.js';
-import { murmur3 } from '../util/murmur3.js';
+import { murmur3, murmur3Pair } from '../util/murmur3.js';
 import {
   RECORD_HEADER_BYTES,
   StoredRecord,
@@ -301,7 +301,7 @@ export class LocalStore {
     const keyHash = murmur3(stored, DIGEST_SEED_KEY);
     if (old !== undefined) {
       this.toggleDigest(stored, keyHash, old.bytes);
-      const oldExpiry = old.expireAtMs;
+      const oldExpiry = old.mayExpire ? old.expireAtMs : 0;
       // Tombstones expire too (their grace period ends) but are not keys.
       if (oldExpiry !== 0) this.expiries.remove(expiryKey(oldExpiry, stored));
       if (!old.tombstone) {
@@ -316,7 +316,7 @@ export class LocalStore {
     }
     this.records.put(stored, record.bytes);
     this.toggleDigest(stored, keyHash, record.bytes);
-    const expiry = record.expireAtMs;
+    const expiry = record.mayExpire ? record.expireAtMs : 0;
     if (expiry !== 0) this.expiries.put(expiryKey(expiry, stored), EMPTY);
     if (!record.tombstone) {
       counts.keys++;
@@ -383,10 +383,12 @@ export class LocalStore {
     const slot = slotOf(stored);
     // The header holds the version, flags, expiry and the CRC of the rest (value, full key):
     // hashing it with the stored key identifies the record exactly.
+    murmur3Pair(recordBytes, keyHash, keyHash ^ DIGEST_SEED_LOW, RECORD_HEADER_BYTES,
+      recordHashes);
     this.digestHigh[slot] = ((this.digestHigh[slot] as number) ^
-      murmur3(recordBytes, keyHash, RECORD_HEADER_BYTES)) >>> 0;
+      (recordHashes[0] as number)) >>> 0;
     this.digestLow[slot] = ((this.digestLow[slot] as number) ^
-      murmur3(recordBytes, keyHash ^ DIGEST_SEED_LOW, RECORD_HEADER_BYTES)) >>> 0;
+      (recordHashes[1] as number)) >>> 0;
   }
 
   /** The record if its bytes are valid; corrupt records count and read as missing. */
@@ -401,6 +403,8 @@ export class LocalStore {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** toggleDigest's two record hashes (high, low half of the digest). */
+const recordHashes = new Uint32Array(2);
 const ZERO_BYTE = Buffer.from([0]);
 
 function expiryKey(expireAtMs: number, stored: Buffer): Buffer {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { murmur3 } from '../../src/cluster/hash.js';
+import { murmur3Pair } from '../../src/util/murmur3.js';
 
 const VECTORS: Array<[string, number, number]> = [
   ['', 0, 0],
@@ -38,4 +39,15 @@ test('murmur3: default seed 0, any Uint8Array, always an unsigned 32-bit integer
     assert.ok(Number.isInteger(hash) && hash >= 0 && hash <= 0xffffffff);
     assert.equal(murmur3(Buffer.from(bytes), seed), hash);
   }), { seed: 7 });
+});
+
+test('murmur3Pair gives the two murmur3 hashes of the same bytes, length and seeds', () => {
+  const out = new Uint32Array(2);
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(), fc.integer(),
+    fc.integer(), (bytes, cut, seedHigh, seedLow) => {
+      const length = cut % (bytes.length + 1);
+      murmur3Pair(bytes, seedHigh, seedLow, length, out);
+      assert.equal(out[0], murmur3(bytes, seedHigh, length));
+      assert.equal(out[1], murmur3(bytes, seedLow, length));
+    }));
 });
