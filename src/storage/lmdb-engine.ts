@@ -273,7 +273,7 @@ export class LmdbEngine implements StorageEngine {
       group.sequence = this.log.append(bytes);
     } catch (error) {
       this.fail(error as Error);
-      report(group.listeners, group.tokens, error as Error);
+      reportGroup(group, error as Error);
       return;
     }
     this.lastSequence = group.sequence;
@@ -347,14 +347,14 @@ export class LmdbEngine implements StorageEngine {
 
   private reportDurable(group: Group): void {
     if (this.options.durability !== 'always') {
-      report(group.listeners, group.tokens, this.failure);
+      reportGroup(group, this.failure);
       return;
     }
     this.syncsInFlight++;
     this.log.sync((error) => {
       this.syncsInFlight--;
       if (error !== null) this.fail(error);
-      report(group.listeners, group.tokens, this.failure);
+      reportGroup(group, this.failure);
       if (this.syncsInFlight === 0 && this.syncListeners.length > 0) {
         const listeners = this.syncListeners;
         const tokens = this.syncTokens;
@@ -454,6 +454,22 @@ export class LmdbEngine implements StorageEngine {
     this.syncTimer.unref();
   }
 }
+
+/**
+ * Reports a sealed group's waiters, and lets go of them: the group itself stays in
+ * `uncommitted` until the writer commits it, up to seconds later, and needs only its
+ * sequence and marks until then.
+ */
+function reportGroup(group: Group, error: Error | null): void {
+  const { listeners, tokens } = group;
+  group.listeners = NO_LISTENERS;
+  group.tokens = NO_TOKENS;
+  report(listeners, tokens, error);
+}
+
+/** A reported group's waiters; never pushed to (only the unsealed group takes waiters). */
+const NO_LISTENERS: DurabilityListener[] = Object.freeze([]) as unknown as DurabilityListener[];
+const NO_TOKENS: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 function report(listeners: DurabilityListener[], tokens: unknown[], error: Error | null): void {
   for (let index = 0; index < listeners.length; index++) {
