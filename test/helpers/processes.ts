@@ -51,8 +51,9 @@ function track(child: ChildProcess, port: number, dir: string, ownsDir: boolean)
   const exitPromise = new Promise<number | null>((resolveExit) => {
     child.once('exit', (code, signal) => {
       exitCode = code ?? (signal === null ? null : -1);
-      // A server that dies by itself fails its test far from the cause: show why here.
-      if (!signalled) {
+      // A server that dies by itself fails its test far from the cause: show why here
+      // (exit code 0 without a signal from the test is SHUTDOWN, which tests send).
+      if (!signalled && code !== 0) {
         process.stderr.write(`server on port ${port} exited by itself (code ${code}, signal ` +
           `${signal}); its last output:\n${output.slice(-4000)}\n`);
       }
