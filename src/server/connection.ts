@@ -16,6 +16,7 @@ import { ReplyWriter, type Protocol } from '../protocol/reply-writer.js';
 import { ReplyQueue, writeChunks, type ReplySegment } from './reply-queue.js';
 import type { Consistency } from '../coordinator/consistency.js';
 import { atTurnEnd } from '../runtime/turn-end.js';
+import { skipReadMore } from '../util/flowing-socket.js';
 
 export interface ConnectionHooks {
   onClose(connection: Connection): void;
@@ -77,6 +78,7 @@ export class Connection implements DispatchTarget {
     this.queue = new ReplyQueue((chunks) => this.send(chunks), hooks.recordError);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    skipReadMore(socket);
     socket.on('drain', () => this.maybeResume());
     socket.on('error', () => this.onClose());
     socket.on('close', () => this.onClose());

@@ -11,6 +11,7 @@ import RedisParser from 'redis-parser';
 import type { Logger } from 'pino';
 import type { Clock } from '../runtime/clock.js';
 import { atTurnEnd } from '../runtime/turn-end.js';
+import { skipReadMore } from '../util/flowing-socket.js';
 import { clientProof, newNonce, proofsEqual, serverProof } from './peer-auth.js';
 
 export type PeerReply = Buffer | number | null | PeerReply[];
@@ -148,6 +149,7 @@ export class PeerClient {
     socket.on('data', (chunk: Buffer) => {
       if (current()) this.parser?.execute(chunk);
     });
+    skipReadMore(socket);
     socket.on('error', (error) => {
       if (current()) this.disconnect(error);
     });
