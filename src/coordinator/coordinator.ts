@@ -403,8 +403,8 @@ export class Coordinator implements KeyValueService {
       this.stats.keyspaceMisses++;
       return undefined;
     }
-    if (record.mayExpire && record.expireAtMs !== 0
-        && record.expireAtMs <= (nowMs ?? this.clock.nowMs())) {
+    const expireAtMs = record.expireAtMs;
+    if (expireAtMs !== 0 && expireAtMs <= (nowMs ?? this.clock.nowMs())) {
       this.store.remove(db, slot, key);
       this.stats.expiredKeys++;
       this.stats.keyspaceMisses++;

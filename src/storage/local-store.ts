@@ -301,7 +301,7 @@ export class LocalStore {
     const keyHash = murmur3(stored, DIGEST_SEED_KEY);
     if (old !== undefined) {
       this.toggleDigest(stored, keyHash, old.bytes);
-      const oldExpiry = old.mayExpire ? old.expireAtMs : 0;
+      const oldExpiry = old.expireAtMs;
       // Tombstones expire too (their grace period ends) but are not keys.
       if (oldExpiry !== 0) this.expiries.remove(expiryKey(oldExpiry, stored));
       if (!old.tombstone) {
@@ -316,7 +316,7 @@ export class LocalStore {
     }
     this.records.put(stored, record.bytes);
     this.toggleDigest(stored, keyHash, record.bytes);
-    const expiry = record.mayExpire ? record.expireAtMs : 0;
+    const expiry = record.expireAtMs;
     if (expiry !== 0) this.expiries.put(expiryKey(expiry, stored), EMPTY);
     if (!record.tombstone) {
       counts.keys++;

@@ -140,19 +140,16 @@ export class StoredRecord {
     return this.bytes[6] as ValueType;
   }
 
-  get expireAtMs(): number {
-    return this.bytes.readDoubleBE(20);
-  }
-
   /**
-   * False when the expiry field is all zero bytes (no expiry), without decoding the double:
-   * a GET of a key without a TTL then reads neither the field nor the clock.
+   * 0 for no expiry. Most records have none: an all-zero field is answered without
+   * decoding the double (a GET of a key without a TTL then reads neither it nor the clock).
    */
-  get mayExpire(): boolean {
+  get expireAtMs(): number {
     const bytes = this.bytes;
-    return ((bytes[20] as number) | (bytes[21] as number) | (bytes[22] as number)
+    const zero = ((bytes[20] as number) | (bytes[21] as number) | (bytes[22] as number)
       | (bytes[23] as number) | (bytes[24] as number) | (bytes[25] as number)
-      | (bytes[26] as number) | (bytes[27] as number)) !== 0;
+      | (bytes[26] as number) | (bytes[27] as number)) === 0;
+    return zero ? 0 : bytes.readDoubleBE(20);
   }
 
   get version(): Version {
@@ -180,7 +177,6 @@ export class StoredRecord {
   /** True when the record holds a value a reader may see at `nowMs`. */
   isLive(nowMs: number): boolean {
     if (this.tombstone) return false;
-    if (!this.mayExpire) return true;
     const expireAtMs = this.expireAtMs;
     return expireAtMs === 0 || expireAtMs > nowMs;
   }
