@@ -189,6 +189,11 @@ export class CommitLog {
   /** Every group up to `sequence` is flushed in LMDB: drop segments holding only those. */
   release(sequence: number): void {
     this.releasedUpTo = Math.max(this.releasedUpTo, sequence);
+    this.deleteReleased();
+  }
+
+  /** Queues and starts deleting what `releasedUpTo` allows (again after a sync ends). */
+  private deleteReleased(): void {
     this.queueReleased();
     this.unlinkNext();
   }
@@ -271,7 +276,7 @@ export class CommitLog {
         if (error !== null) {
           this.logger.error({ err: error, path: full.path }, 'fsync of a full commit log segment failed');
         }
-        this.release(this.releasedUpTo);
+        this.deleteReleased();
       });
     }
     const path = join(this.dir, `commit-${String(number).padStart(12, '0')}.log`);
