@@ -28,6 +28,7 @@ import {
   type ScanResult,
 } from './key-value-service.js';
 import { ScanCursors } from './scan-cursors.js';
+import { IndexedList } from '../util/indexed-list.js';
 import { KeyLocks } from './key-locks.js';
 import type { ClusterView } from './cluster-view.js';
 import { requiredReplicas } from './consistency.js';
@@ -80,8 +81,8 @@ export class Coordinator implements KeyValueService {
     readRepairs: 0, quorumFailures: 0 };
   private readonly hlc: HybridLogicalClock;
   private readonly cursors = new ScanCursors();
-  private readonly inflight = new Set<DistributedOperation>();
-  private readonly keyLocks = new KeyLocks<DistributedOperation>();
+  private readonly inflight = new IndexedList<DistributedOperation>();
+  private readonly keyLocks = new KeyLocks(SLOTS_COUNT);
   private readonly context: OperationContext;
   private sweepTimer: NodeJS.Timeout | null = null;
   private ringSeen: Ring | null = null;
@@ -109,7 +110,7 @@ export class Coordinator implements KeyValueService {
 
   stop(): void {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
-    for (const operation of [...this.inflight]) operation.timeout();
+    for (const operation of this.inflight.snapshot()) operation.timeout();
   }
 
   /** A version stored from elsewhere: this node's later writes must be newer than it. */
@@ -222,8 +223,9 @@ export class Coordinator implements KeyValueService {
     const distributed = new DistributedOperation(this.context, target, operation, plans);
     // Operations on the same key run one after the other (see key-locks.ts); the reply
     // keeps its place in the connection's reply order either way.
+    const slots = plans.map((plan) => plan.slot);
     const ids = plans.map((plan) => `${plan.db}:${plan.key.latin1Slice()}`);
-    this.keyLocks.acquire(distributed, ids, () => {
+    this.keyLocks.acquire(distributed, slots, ids, () => {
       distributed.startedMs = this.clock.monotonicMs();
       distributed.deadlineMs = distributed.startedMs + this.settings.requestTimeoutMs;
       this.inflight.add(distributed);
@@ -252,7 +254,7 @@ export class Coordinator implements KeyValueService {
     if (this.inflight.size === 0) return;
     const nowMs = this.clock.monotonicMs();
     const speculateBeforeMs = nowMs - this.settings.speculativeRetryMs;
-    for (const operation of this.inflight) {
+    for (const operation of this.inflight.snapshot()) {
       if (operation.deadlineMs <= nowMs) operation.timeout();
       else if (operation.waitingForReads && operation.startedMs <= speculateBeforeMs) {
         operation.speculate();

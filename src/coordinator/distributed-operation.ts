@@ -13,6 +13,8 @@
  */
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import type { DurabilityListener } from '../storage/engine.js';
+import type { Listed } from '../util/indexed-list.js';
+import type { KeyLock, LockHolder } from './key-locks.js';
 import { StoredRecord, recordProblem } from '../storage/record.js';
 import type { Change, KeyOperation, LiveValue, ReplyTarget } from './key-value-service.js';
 import { ReadQuorum, WriteQuorum } from './quorum.js';
@@ -65,7 +67,10 @@ export interface OperationContext {
 
 type Phase = 'reading' | 'writing' | 'done';
 
-export class DistributedOperation implements DurabilityListener {
+export class DistributedOperation implements DurabilityListener, LockHolder, Listed {
+  /** The coordinator's bookkeeping: the operation's key lock and place in flight. */
+  keyLock: KeyLock | null = null;
+  listIndex = -1;
   private phase: Phase = 'reading';
   private readonly reads: ReadQuorum[];
   /**

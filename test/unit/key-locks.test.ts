@@ -1,49 +1,97 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyLocks } from '../../src/coordinator/key-locks.js';
+import { KeyLocks, type LockHolder } from '../../src/coordinator/key-locks.js';
+
+/** An operation for these tests: its name, and the key lock the locks keep on it. */
+function holder(): LockHolder {
+  return { keyLock: null };
+}
+
+/** Key ids in these tests name their slot by their first letter: a... -> 0, b... -> 1. */
+function slotsOf(ids: string[]): number[] {
+  return ids.map((id) => id.charCodeAt(0) - 97);
+}
+
+function acquire(locks: KeyLocks, owner: LockHolder, ids: string[], start: () => void): void {
+  locks.acquire(owner, slotsOf(ids), ids, start);
+}
 
 test('operations on one key run in arrival order; other keys do not wait', () => {
-  const locks = new KeyLocks<string>();
+  const locks = new KeyLocks(4);
   const started: string[] = [];
-  locks.acquire('first', ['a'], () => started.push('first'));
-  locks.acquire('second', ['a'], () => started.push('second'));
-  locks.acquire('other', ['b'], () => started.push('other'));
+  const [first, second, other] = [holder(), holder(), holder()];
+  acquire(locks, first, ['a'], () => started.push('first'));
+  acquire(locks, second, ['a'], () => started.push('second'));
+  acquire(locks, other, ['b'], () => started.push('other'));
   assert.deepEqual(started, ['first', 'other']);
-  locks.release('first');
+  assert.equal(locks.lockedKeys, 2);
+  locks.release(first);
   assert.deepEqual(started, ['first', 'other', 'second']);
-  locks.release('second');
+  locks.release(second);
   assert.equal(locks.lockedKeys, 1);
+  assert.equal(second.keyLock, null);
+});
+
+test('keys of the same slot do not wait for each other', () => {
+  const locks = new KeyLocks(4);
+  const started: string[] = [];
+  const [onA, onAlso, onAAgain] = [holder(), holder(), holder()];
+  acquire(locks, onA, ['a1'], () => started.push('a1'));
+  acquire(locks, onAlso, ['a2'], () => started.push('a2'));
+  acquire(locks, onAAgain, ['a1'], () => started.push('a1 again'));
+  assert.deepEqual(started, ['a1', 'a2']);
+  locks.release(onAlso);
+  assert.deepEqual(started, ['a1', 'a2']);
+  locks.release(onA);
+  assert.deepEqual(started, ['a1', 'a2', 'a1 again']);
+  locks.release(onAAgain);
+  assert.equal(locks.lockedKeys, 0);
+  assert.equal(locks.operations, 0);
 });
 
 test('a multi-key operation waits for every key, and repeated keys count once', () => {
-  const locks = new KeyLocks<string>();
+  const locks = new KeyLocks(4);
   const started: string[] = [];
-  locks.acquire('onA', ['a'], () => started.push('a'));
-  locks.acquire('onB', ['b'], () => started.push('b'));
-  locks.acquire('both', ['a', 'b', 'a'], () => started.push('both'));
-  locks.acquire('afterBoth', ['b'], () => started.push('after'));
-  locks.release('onA');
+  const [onA, onB, both, afterBoth] = [holder(), holder(), holder(), holder()];
+  acquire(locks, onA, ['a'], () => started.push('a'));
+  acquire(locks, onB, ['b'], () => started.push('b'));
+  acquire(locks, both, ['a', 'b', 'a'], () => started.push('both'));
+  acquire(locks, afterBoth, ['b'], () => started.push('after'));
+  locks.release(onA);
   assert.deepEqual(started, ['a', 'b']);
-  locks.release('onB');
+  locks.release(onB);
   assert.deepEqual(started, ['a', 'b', 'both']);
-  locks.release('both');
+  locks.release(both);
   assert.deepEqual(started, ['a', 'b', 'both', 'after']);
-  locks.release('afterBoth');
+  locks.release(afterBoth);
   assert.equal(locks.lockedKeys, 0);
 });
 
-test('an operation that replies inside start can release its own lock', () => {
-  const locks = new KeyLocks<string>();
+test('many repeated keys in one operation count once each', () => {
+  const locks = new KeyLocks(4);
+  const ids = Array.from({ length: 40 }, (_, index) => `a${index % 20}`);
   const started: string[] = [];
+  const [many, later] = [holder(), holder()];
+  acquire(locks, many, ids, () => started.push('many'));
+  assert.equal(locks.lockedKeys, 20);
+  acquire(locks, later, ['a19'], () => started.push('later'));
+  locks.release(many);
+  assert.deepEqual(started, ['many', 'later']);
+});
+
+test('an operation that replies inside start can release its own lock', () => {
+  const locks = new KeyLocks(4);
+  const started: string[] = [];
+  const [fails, next] = [holder(), holder()];
   // Replicas known down: the operation fails at once, before acquire returns.
-  locks.acquire('fails', ['a'], () => {
+  acquire(locks, fails, ['a'], () => {
     started.push('fails at once');
-    locks.release('fails');
+    locks.release(fails);
   });
   assert.equal(locks.operations, 0);
-  locks.acquire('next', ['a'], () => started.push('next'));
+  acquire(locks, next, ['a'], () => started.push('next'));
   assert.deepEqual(started, ['fails at once', 'next']);
   assert.equal(locks.operations, 1);
-  locks.release('next');
+  locks.release(next);
   assert.equal(locks.lockedKeys, 0);
 });
