@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVER_NODE_FLAGS } from '../dist/src/runtime/node-flags.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const ports = [7001, 7002, 7003];
@@ -30,8 +31,8 @@ function pretty(line) {
 for (const port of ports) {
   const dir = join(root, 'data', 'cluster', String(port));
   mkdirSync(dir, { recursive: true });
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js'),
-    '--port', String(port), '--dir', dir, '--cluster-seeds', seeds,
+  const main = join(root, 'dist', 'src', 'main.js');
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, main, '--port', String(port), '--dir', dir, '--cluster-seeds', seeds,
     '--cluster-secret', 'local-development-cluster', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {

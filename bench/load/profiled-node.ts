@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/ports.js';
+import { SERVER_NODE_FLAGS } from '../../src/runtime/node-flags.js';
 import { MAIN_SCRIPT, temporaryDirectory } from '../../test/helpers/processes.js';
 import { RespClient } from '../../test/helpers/resp-client.js';
 import { waitFor } from '../../test/helpers/wait.js';
@@ -41,8 +42,8 @@ export async function startProfiledNode(profileDirectory: string, cleanup: Clean
   cleanup.defer('RingKV data directory', () => {
     rmSync(dataDirectory, { recursive: true, force: true });
   });
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profileDirectory,
-    MAIN_SCRIPT, '--port', String(port), '--dir', dataDirectory, ...serverArgs],
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, '--cpu-prof', '--cpu-prof-dir',
+    profileDirectory, MAIN_SCRIPT, '--port', String(port), '--dir', dataDirectory, ...serverArgs],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   // Both pipes must be drained, or the server blocks once the pipe buffer is full.

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from '../../src/runtime/node-flags.js';
 import { freePort } from './ports.js';
 import { RespClient } from './resp-client.js';
 import { waitFor } from './wait.js';
@@ -121,8 +122,8 @@ export async function startNode(options: NodeOptions = {}): Promise<ServerProces
   const port = options.port ?? await freePort();
   const ownsDir = options.dir === undefined;
   const dir = options.dir ?? temporaryDirectory('ringkv-test');
-  const command = [...(options.launcher ?? []), process.execPath, MAIN_SCRIPT, '--port',
-    String(port), '--dir', dir, ...(options.args ?? [])];
+  const command = [...(options.launcher ?? []), process.execPath, ...SERVER_NODE_FLAGS,
+    MAIN_SCRIPT, '--port', String(port), '--dir', dir, ...(options.args ?? [])];
   const child = spawn(command[0] as string, command.slice(1), {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
