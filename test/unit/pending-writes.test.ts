@@ -81,3 +81,29 @@ function run(seed: number): void {
 test('pending writes equal the newest unreleased write of each key', () => {
   for (const seed of [1, 2, 3, 4, 5, 6]) run(seed);
 });
+
+test('a ring grown for a burst shrinks under a steady load that never empties it', () => {
+  const pending = new PendingWrites(1024);
+  const value = Buffer.alloc(40, 1);
+  let added = 0;
+  const write = (): void => {
+    const key = Buffer.from(`key-${added % 500}`);
+    pending.add(key, added % 97, value);
+    added++;
+  };
+  // A burst: the writer is behind by 4000 writes.
+  for (let index = 0; index < 4000; index++) write();
+  const grown = pending.capacity;
+  assert.ok(grown >= 256 * 1024, `grown to ${grown}`);
+  // Then a steady load: 20 writes between commits, each commit leaving the last 10 pending.
+  pending.release(added - 10);
+  for (let round = 0; round < 12; round++) {
+    for (let index = 0; index < 20; index++) write();
+    pending.release(added - 10);
+    assert.equal(pending.size, 10);
+  }
+  assert.ok(pending.capacity <= 4096, `shrunk to ${pending.capacity} from ${grown}`);
+  // What is still pending survived the move to the smaller ring.
+  const newest = Buffer.from(`key-${(added - 1) % 500}`);
+  assert.ok(value.equals(pending.get(newest, (added - 1) % 97) as Buffer));
+});
