@@ -207,24 +207,30 @@ export class Coordinator implements KeyValueService {
       return;
     }
     const { read, write } = target.consistency;
-    const plans: KeyPlan[] = operation.keys.map((key, index) => {
+    const keys = operation.keys;
+    const plans: KeyPlan[] = new Array(keys.length);
+    // Operations on the same key run one after the other (see key-locks.ts); the reply
+    // keeps its place in the connection's reply order either way.
+    const slots: number[] = new Array(keys.length);
+    const ids: string[] = new Array(keys.length);
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index] as Buffer;
       const slot = slotOf(key);
       const replicas = ring.replicaIds(slot);
-      return {
+      const keyDb = databaseOf(operation, db, index);
+      plans[index] = {
         key,
-        db: databaseOf(operation, db, index),
+        db: keyDb,
         slot,
         replicas,
         readRequired: requiredReplicas(read, replicas.length),
         writeRequired: requiredReplicas(write, replicas.length),
         sloppy: this.settings.sloppyQuorum,
       };
-    });
+      slots[index] = slot;
+      ids[index] = `${keyDb}:${key.latin1Slice()}`;
+    }
     const distributed = new DistributedOperation(this.context, target, operation, plans);
-    // Operations on the same key run one after the other (see key-locks.ts); the reply
-    // keeps its place in the connection's reply order either way.
-    const slots = plans.map((plan) => plan.slot);
-    const ids = plans.map((plan) => `${plan.db}:${plan.key.latin1Slice()}`);
     this.keyLocks.acquire(distributed, slots, ids, () => {
       distributed.startedMs = this.clock.monotonicMs();
       distributed.deadlineMs = distributed.startedMs + this.settings.requestTimeoutMs;

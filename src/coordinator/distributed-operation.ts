@@ -284,15 +284,16 @@ export class DistributedOperation implements DurabilityListener, LockHolder, Lis
       values[index] = newest !== null && newest.isLive(nowMs) ? newest : undefined;
     }
     const changes = this.operation.apply(values, nowMs);
-    this.writes = this.plans.map(() => null);
-    changes.forEach((change, index) => {
-      if (change === null) return;
+    this.writes = new Array<WriteQuorum | null>(this.plans.length).fill(null);
+    for (let index = 0; index < changes.length; index++) {
+      const change = changes[index] as Change;
+      if (change === null) continue;
       const plan = this.plans[index] as KeyPlan;
       const record = this.context.recordFor(plan, change, this.reads[index]?.newest ?? null,
         nowMs);
       this.writes[index] = new WriteQuorum(plan.replicas, plan.writeRequired, plan.sloppy);
       this.writeKey(plan, index, record);
-    });
+    }
     this.checkWrites();
   }
 

@@ -100,8 +100,8 @@ export class KeyLocks {
       const id = lock.ids[index] as string;
       const at = bucket.ids.indexOf(id);
       assert(at !== -1 && bucket.locks[at] === lock, 'released lock is first in line');
-      bucket.locks.splice(at, 1);
-      bucket.ids.splice(at, 1);
+      removeAt(bucket.locks, at);
+      removeAt(bucket.ids, at);
       const nextAt = bucket.ids.indexOf(id, at);
       if (nextAt === -1) {
         this.locked--;
@@ -113,6 +113,16 @@ export class KeyLocks {
     }
     if (ready !== null) for (const next of ready) next.start();
   }
+}
+
+/** Removes `array[index]` in place (splice would allocate an array of what it removed). */
+function removeAt<T>(array: T[], index: number): void {
+  if (index === 0) {
+    array.shift();
+    return;
+  }
+  for (let at = index + 1; at < array.length; at++) array[at - 1] = array[at] as T;
+  array.pop();
 }
 
 /** A lock on the distinct keys of `ids` (a key repeated in one command counts once). */

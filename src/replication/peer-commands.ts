@@ -27,7 +27,9 @@ export interface PeerCommandDependencies {
 }
 
 function parseDb(arg: Buffer | undefined, out: ReplyWriter): number | null {
-  const db = Number(arg?.toString());
+  // Coordinators send the decimal number: a single digit is read in place (no string).
+  const digit = arg?.length === 1 ? (arg[0] as number) - 48 : -1;
+  const db = digit >= 0 && digit <= 9 ? digit : Number(arg?.toString());
   if (!Number.isInteger(db) || db < 0 || db >= DATABASES_COUNT) {
     out.error('ERR invalid database');
     return null;
@@ -62,7 +64,7 @@ export function peerCommands(dependencies: PeerCommandDependencies): Map<string,
     }
     // A view of the socket chunk is enough: the store copies what it keeps.
     const record = new StoredRecord(bytes);
-    dependencies.observe(record.version);
+    dependencies.observe(record); // its own version: no object per write
     const stored = store.writeIfNewer(db, keySlot(key), key, record);
     out.integer(stored ? 1 : 0);
     if (stored) store.whenDurable(session, session.hold());

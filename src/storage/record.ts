@@ -152,12 +152,24 @@ export class StoredRecord {
     return zero ? 0 : bytes.readDoubleBE(20);
   }
 
+  /**
+   * The version's parts, read from the bytes: a record passes for a Version (of the
+   * moment: the bytes may be a view of a buffer reused later) without an object per read.
+   */
+  get physicalMs(): number {
+    return this.bytes.readUIntBE(8, 6);
+  }
+
+  get logical(): number {
+    return this.bytes.readUInt16BE(14);
+  }
+
+  get nodeTag(): number {
+    return this.bytes.readUInt32BE(16);
+  }
+
   get version(): Version {
-    return {
-      physicalMs: this.bytes.readUIntBE(8, 6),
-      logical: this.bytes.readUInt16BE(14),
-      nodeTag: this.bytes.readUInt32BE(16),
-    };
+    return { physicalMs: this.physicalMs, logical: this.logical, nodeTag: this.nodeTag };
   }
 
   get fullKey(): Buffer | null {
