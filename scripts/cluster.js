@@ -32,8 +32,9 @@ for (const port of ports) {
   const dir = join(root, 'data', 'cluster', String(port));
   mkdirSync(dir, { recursive: true });
   const main = join(root, 'dist', 'src', 'main.js');
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, main, '--port', String(port), '--dir', dir, '--cluster-seeds', seeds,
-    '--cluster-secret', 'local-development-cluster', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, main, '--port', String(port),
+    '--dir', dir, '--cluster-seeds', seeds, '--cluster-secret', 'local-development-cluster',
+    ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       process.stdout.write(`[${port}] ${pretty(line)}\n`);

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../src/runtime/node-flags.js';
 import { REPOSITORY_ROOT, type ServerProcess } from './processes.js';
 import { RespClient, encodeCommand } from './resp-client.js';
 import { waitFor } from './wait.js';
@@ -72,7 +73,7 @@ async function answersPing(port: number, password: string | undefined): Promise<
 
 function spawnServerCommand(argv: readonly string[], options: ServerCommandOptions):
     ServerProcess {
-  const child = spawn(process.execPath, [SERVER_COMMAND, ...argv], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, SERVER_COMMAND, ...argv], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
