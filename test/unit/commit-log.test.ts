@@ -300,3 +300,19 @@ test('CommitLog: sync calls back after fdatasync', async (t) => {
   });
   log.closeClean();
 });
+
+test('CommitLog: a sync with nothing appended since the last one issues no fdatasync', async (t) => {
+  const { log } = freshLog(t);
+  const sync = (): Promise<void> => new Promise<void>((resolve, reject) => {
+    log.sync((error) => (error === null ? resolve() : reject(error)));
+  });
+  log.append(group([put(0, 'a', '1')]));
+  await sync();
+  assert.equal(log.syncsIssued, 1);
+  await sync();
+  assert.equal(log.syncsIssued, 1, 'nothing new: skipped');
+  log.append(group([put(0, 'b', '2')]));
+  await sync();
+  assert.equal(log.syncsIssued, 2);
+  log.closeClean();
+});
