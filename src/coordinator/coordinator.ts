@@ -85,6 +85,7 @@ export class Coordinator implements KeyValueService {
   private readonly keyLocks = new KeyLocks(SLOTS_COUNT);
   private readonly context: OperationContext;
   private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping = false;
   private ringSeen: Ring | null = null;
   /** Where hints for failed replicas go (cluster mode), or null. */
   hints: HintStore | null = null;
@@ -102,15 +103,30 @@ export class Coordinator implements KeyValueService {
     this.context = this.operationContext();
   }
 
-  /** Starts the timer that fails distributed operations past their deadline. */
+  /**
+   * From now on distributed operations past their deadline fail (or, slow to read, ask more
+   * replicas). The timer runs only while some are in flight: a single node, or an idle
+   * one, used to wake 50 times a second for nothing.
+   */
   start(): void {
+    this.sweeping = true;
+  }
+
+  stop(): void {
+    this.sweeping = false;
+    this.stopSweep();
+    for (const operation of this.inflight.snapshot()) operation.timeout();
+  }
+
+  private startSweep(): void {
+    if (!this.sweeping || this.sweepTimer !== null) return;
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweepTimer.unref();
   }
 
-  stop(): void {
+  private stopSweep(): void {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
-    for (const operation of this.inflight.snapshot()) operation.timeout();
+    this.sweepTimer = null;
   }
 
   /** A version stored from elsewhere: this node's later writes must be newer than it. */
@@ -235,6 +251,7 @@ export class Coordinator implements KeyValueService {
       distributed.startedMs = this.clock.monotonicMs();
       distributed.deadlineMs = distributed.startedMs + this.settings.requestTimeoutMs;
       this.inflight.add(distributed);
+      this.startSweep();
       distributed.start();
     });
   }
@@ -257,7 +274,10 @@ export class Coordinator implements KeyValueService {
   }
 
   private sweep(): void {
-    if (this.inflight.size === 0) return;
+    if (this.inflight.size === 0) {
+      this.stopSweep();
+      return;
+    }
     const nowMs = this.clock.monotonicMs();
     const speculateBeforeMs = nowMs - this.settings.speculativeRetryMs;
     for (const operation of this.inflight.snapshot()) {
