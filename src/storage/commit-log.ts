@@ -184,10 +184,13 @@ export class CommitLog {
     return sequence;
   }
 
-  /** fdatasync of the segments holding unsynced groups; calls back when done. */
+  /**
+   * fdatasync of the segments holding unsynced groups; calls back when done. With nothing
+   * appended since the last fdatasync began, calls back at once: that one (perhaps still
+   * running) covers every group. An idle node synced once a second for nothing; Redis
+   * skips it too. Callers that wait for durability sync right after their own append.
+   */
   sync(callback: (error: Error | null) => void): void {
-    // Nothing appended since the last fdatasync began: that one covers every group (an
-    // idle node synced once a second for nothing; Redis skips it too).
     if (this.nextGroup === this.syncedBefore) {
       callback(null);
       return;
