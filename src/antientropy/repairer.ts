@@ -156,7 +156,7 @@ export class Repairer {
         if (!Buffer.isBuffer(value) || recordProblem(value) !== null) return;
         bytes += value.length;
         const record = new StoredRecord(value);
-        this.observe(record.version);
+        this.observe(record);
         if (this.store.writeStoredIfNewer(stored, record)) this.stats.keysPulled++;
       });
       this.stats.bytesMoved += bytes;

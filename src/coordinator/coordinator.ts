@@ -339,7 +339,7 @@ export class Coordinator implements KeyValueService {
    */
   private versionedRecord(key: Buffer, change: Exclude<Change, null>,
       read: StoredRecord | undefined, nowMs: number): StoredRecord {
-    if (read !== undefined) this.hlc.observe(read.version);
+    if (read !== undefined) this.hlc.observe(read);
     if (change === DELETE) {
       return new StoredRecord(encodeRecord({ version: this.hlc.now(nowMs), tombstone: true,
         type: ValueType.String, expireAtMs: nowMs + this.settings.tombstoneGraceMs,

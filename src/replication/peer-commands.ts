@@ -64,7 +64,7 @@ export function peerCommands(dependencies: PeerCommandDependencies): Map<string,
     }
     // A view of the socket chunk is enough: the store copies what it keeps.
     const record = new StoredRecord(bytes);
-    dependencies.observe(record); // its own version: no object per write
+    dependencies.observe(record);
     const stored = store.writeIfNewer(db, keySlot(key), key, record);
     out.integer(stored ? 1 : 0);
     if (stored) store.whenDurable(session, session.hold());

@@ -120,7 +120,7 @@ function putStored(dependencies: RepairCommandDependencies,
   }
   // Views of the socket chunk are enough: the store copies what it keeps (as PEER.PUT).
   const record = new StoredRecord(bytes);
-  dependencies.observe(record.version);
+  dependencies.observe(record);
   const applied = dependencies.store.writeStoredIfNewer(stored, record);
   out.integer(applied ? 1 : 0);
   if (applied) {

@@ -131,10 +131,14 @@ export class CommitLog {
   private releasedUpTo = 0;
   /** `nextGroup` when the last fdatasync began: no group appended since, none needed. */
   private syncedBefore = 1;
-  /** fdatasync calls issued (not skipped). */
-  syncsIssued = 0;
+  private syncs = 0;
 
   constructor(private readonly dir: string, private readonly logger: Logger) {}
+
+  /** fdatasync calls issued (not skipped). */
+  get syncsIssued(): number {
+    return this.syncs;
+  }
 
   /**
    * Reads every segment left by the previous run, in order, and returns their operations
@@ -196,7 +200,7 @@ export class CommitLog {
       return;
     }
     this.syncedBefore = this.nextGroup;
-    this.syncsIssued++;
+    this.syncs++;
     const segment = this.segments.at(-1) as Segment;
     fdatasync(segment.fd, (error) => callback(error ?? null));
   }

@@ -33,7 +33,10 @@ export class HybridLogicalClock {
     return { physicalMs: this.physicalMs, logical: this.logical, nodeTag: this.nodeTag };
   }
 
-  /** Moves the clock past a version received from a peer. */
+  /**
+   * Moves the clock past a version received from a peer or read. A StoredRecord is a
+   * Version (its getters read the bytes): callers pass the record, not a copy per write.
+   */
   observe(version: Version): void {
     if (version.physicalMs > this.physicalMs ||
         (version.physicalMs === this.physicalMs && version.logical > this.logical)) {

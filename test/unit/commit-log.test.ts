@@ -292,27 +292,29 @@ test('CommitLog: a close deletes the released segments still waiting, oldest fir
   assert.deepEqual(reopened.recover(), [put(0, 'a', '1')]);
 });
 
+/** `log.sync` as a promise: resolves when it calls back without an error. */
+function synced(log: CommitLog): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    log.sync((error) => (error === null ? resolve() : reject(error)));
+  });
+}
+
 test('CommitLog: sync calls back after fdatasync', async (t) => {
   const { log } = freshLog(t);
   log.append(group([put(0, 'a', '1')]));
-  await new Promise<void>((resolve, reject) => {
-    log.sync((error) => (error === null ? resolve() : reject(error)));
-  });
+  await synced(log);
   log.closeClean();
 });
 
 test('CommitLog: a sync with nothing appended since the last one issues no fdatasync', async (t) => {
   const { log } = freshLog(t);
-  const sync = (): Promise<void> => new Promise<void>((resolve, reject) => {
-    log.sync((error) => (error === null ? resolve() : reject(error)));
-  });
   log.append(group([put(0, 'a', '1')]));
-  await sync();
+  await synced(log);
   assert.equal(log.syncsIssued, 1);
-  await sync();
+  await synced(log);
   assert.equal(log.syncsIssued, 1, 'nothing new: skipped');
   log.append(group([put(0, 'b', '2')]));
-  await sync();
+  await synced(log);
   assert.equal(log.syncsIssued, 2);
   log.closeClean();
 });
