@@ -4,13 +4,9 @@
  * path within the process.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
-import {
-  LogOperation,
-  visitGroups,
-  type LoggedOperation,
-  type OperationVisitor,
-} from './commit-log.js';
+import { LogOperation, visitGroupLayouts, type LoggedOperation } from './commit-log.js';
 import { TABLE_NAMES } from './engine.js';
+import { WriteOrder } from './write-order.js';
 
 /**
  * LMDB's page size for a new data directory (an existing one keeps the size it was made
@@ -72,24 +68,35 @@ export function applyOperations({ root, tables }: OpenedDatabases,
   });
 }
 
+/** The writer thread's batch order, reused from batch to batch. */
+const writeOrder = new WriteOrder();
+
 /**
- * Applies whole commit-log groups in order in one transaction: the writer thread's
- * batches, visited in place (commit-log.ts `visitGroups`). The bytes come from this
- * process's own log builder, so a group that does not decode is a bug: it aborts the
- * transaction and the error reaches the main thread, which then refuses writes.
+ * Applies whole commit-log groups in one transaction: the writer thread's batches, read in
+ * place (commit-log.ts `visitGroupLayouts`) and applied grouped by slot (write-order.ts),
+ * each key's writes in log order. The bytes come from this process's own log builder, so
+ * their CRC is not checked again, and a group that does not decode is a bug: it aborts
+ * the transaction and the error reaches the main thread, which then refuses writes.
  */
 export function applyGroups({ root, tables }: OpenedDatabases, batches: readonly Buffer[]):
     void {
-  const visit: OperationVisitor = (table, kind, key, value) =>
-    applyOperation(tables, table, kind, key, value);
-  root.transactionSync(() => {
-    for (const bytes of batches) {
-      const consumed = visitGroups(bytes, visit);
-      if (consumed !== bytes.length) {
-        throw new Error(
-          `commit-log batch does not decode after ${consumed} of ${bytes.length} bytes`);
-      }
+  writeOrder.clear();
+  batches.forEach((bytes, source) => {
+    const consumed = visitGroupLayouts(bytes, false, (table, kind, keyStart, valueStart, end) => {
+      const prefix = valueStart - keyStart >= 2
+        ? ((bytes[keyStart] as number) << 8) | (bytes[keyStart + 1] as number) : 0;
+      writeOrder.add(source, table, kind, keyStart, valueStart, end, prefix);
+    });
+    if (consumed !== bytes.length) {
+      throw new Error(`commit-log batch does not decode after ${consumed} of ${bytes.length} bytes`);
     }
+  });
+  root.transactionSync(() => {
+    writeOrder.forEach((source, table, kind, keyStart, valueStart, end) => {
+      const bytes = batches[source] as Buffer;
+      applyOperation(tables, table, kind, bytes.subarray(keyStart, valueStart),
+        kind === LogOperation.Put ? bytes.subarray(valueStart, end) : null);
+    });
   });
 }
 
