@@ -73,31 +73,33 @@ const writeOrder = new WriteOrder();
 
 /**
  * Applies whole commit-log groups in one transaction: the writer thread's batches, read in
- * place (commit-log.ts `visitGroupLayouts`) and applied grouped by slot (write-order.ts),
- * each key's writes in log order. The bytes come from this process's own log builder, so
+ * place (commit-log.ts `visitGroupLayouts`) and applied grouped by slot, without writes
+ * that a later write of their key replaces (write-order.ts). The bytes come from this process's own log builder, so
  * their CRC is not checked again, and a group that does not decode is a bug: it aborts
  * the transaction and the error reaches the main thread, which then refuses writes.
  */
 export function applyGroups({ root, tables }: OpenedDatabases, batches: readonly Buffer[]):
     void {
-  writeOrder.clear();
-  batches.forEach((bytes, source) => {
-    const consumed = visitGroupLayouts(bytes, false, (table, kind, keyStart, valueStart, end) => {
-      const prefix = valueStart - keyStart >= 2
-        ? ((bytes[keyStart] as number) << 8) | (bytes[keyStart + 1] as number) : 0;
-      writeOrder.add(source, table, kind, keyStart, valueStart, end, prefix);
+  writeOrder.begin(batches);
+  try {
+    batches.forEach((bytes, source) => {
+      const consumed = visitGroupLayouts(bytes, false, (table, kind, keyStart, valueStart, end) =>
+        writeOrder.add(source, table, kind, keyStart, valueStart, end));
+      if (consumed !== bytes.length) {
+        throw new Error(
+          `commit-log batch does not decode after ${consumed} of ${bytes.length} bytes`);
+      }
     });
-    if (consumed !== bytes.length) {
-      throw new Error(`commit-log batch does not decode after ${consumed} of ${bytes.length} bytes`);
-    }
-  });
-  root.transactionSync(() => {
-    writeOrder.forEach((source, table, kind, keyStart, valueStart, end) => {
-      const bytes = batches[source] as Buffer;
-      applyOperation(tables, table, kind, bytes.subarray(keyStart, valueStart),
-        kind === LogOperation.Put ? bytes.subarray(valueStart, end) : null);
+    root.transactionSync(() => {
+      writeOrder.forEach((source, table, kind, keyStart, valueStart, end) => {
+        const bytes = batches[source] as Buffer;
+        applyOperation(tables, table, kind, bytes.subarray(keyStart, valueStart),
+          kind === LogOperation.Put ? bytes.subarray(valueStart, end) : null);
+      });
     });
-  });
+  } finally {
+    writeOrder.clear();
+  }
 }
 
 function applyOperation(tables: ReadonlyArray<Database<Buffer, Buffer>>, tableIndex: number,

@@ -1,56 +1,78 @@
 /**
- * The order in which the LMDB writer thread applies a batch: by the first two bytes of each
- * key (a record's key starts with its hash slot, stored-key.ts), and within those in log
- * order. The sort is stable, so the writes of one key keep their log order; the batch is
- * one transaction, so only the last write of each key shows.
+ * How the LMDB writer thread applies a batch (one transaction): grouped by the first two
+ * bytes of each key (a record's key starts with its hash slot, stored-key.ts), in log order
+ * within those, and without the writes a later write of the same key in the batch replaces.
+ * The transaction shows readers only its end state, which is that of the log order.
  *
- * Why: a batch of random keys, applied in log order, searches a different leaf page on every
- * put, and most of the writer's time was LMDB's page searches missing the CPU caches.
- * Grouped by slot, consecutive puts share pages. LMDB alone, 20k random puts into 100k keys
- * (16 KiB pages): 22.5-24.5 ms of puts in log order, 13.8-15.8 ms grouped, plus 1.2-1.8 ms
- * for this counting sort (a full key sort took 15.7 ms).
+ * Why grouped: a batch of random keys, applied in log order, searches a different leaf page
+ * on every put, and most of the writer's time was LMDB's page searches missing the CPU
+ * caches. Grouped by slot, consecutive puts share pages. LMDB alone, 20k random puts into
+ * 100k keys (16 KiB pages): 22.5-24.5 ms of puts in log order, 13.8-15.8 ms grouped, plus
+ * 1.2-1.8 ms for this counting sort (a full key sort took 15.7 ms).
+ * Why replaced writes go: at SET -P 16 a half-second batch holds ~110k writes of 100k keys,
+ * a third of them replaced within the batch; dropping those took its puts from 75.7 to
+ * 58.9 ms. A write is compared with the next LOOKAHEAD writes of its group only, so the
+ * work stays linear when many keys share a slot (hash tags); replaced writes beyond that
+ * are applied, which is merely slower.
  *
- * No object per operation: operations are rows of one Int32Array, reused from batch to
- * batch. Pure: no I/O.
+ * No object per write: writes are rows of one Int32Array, reused from batch to batch.
+ * Pure: no I/O.
  */
 
-/** Row fields: source, table, kind, keyStart, valueStart, end, prefix. */
-const ROW = 7;
+/** Row fields: source, table, kind, keyStart, valueStart, end, prefix, key hash. */
+const ROW = 8;
 const PREFIXES = 65536;
 const INITIAL_ROWS = 1024;
+/** Later writes of the same group a write is compared with. */
+const LOOKAHEAD = 16;
 
-export type OrderedOperationVisitor = (source: number, table: number, kind: number,
+export type OrderedWriteVisitor = (source: number, table: number, kind: number,
   keyStart: number, valueStart: number, end: number) => void;
 
 export class WriteOrder {
+  private sources: readonly Buffer[] = [];
   private rows = new Int32Array(INITIAL_ROWS * ROW);
   private order = new Int32Array(INITIAL_ROWS);
   private count = 0;
   /** Per prefix, where its rows start in `order` (counting sort). */
   private readonly starts = new Int32Array(PREFIXES + 1);
+  private skipped = 0;
 
-  /** Operations added since the last `clear`. */
+  /** Writes added since `begin`. */
   get length(): number {
     return this.count;
   }
 
+  /** Writes the last `forEach` left out because a later write of their key replaced them. */
+  get replaced(): number {
+    return this.skipped;
+  }
+
+  /** Starts a batch whose writes lie in `sources` (the buffers `add` names by index). */
+  begin(sources: readonly Buffer[]): void {
+    this.sources = sources;
+    this.count = 0;
+  }
+
+  /** Ends a batch: lets go of its buffers. */
   clear(): void {
+    this.sources = [];
     this.count = 0;
   }
 
   /**
-   * Adds an operation: which batch buffer it is in (`source`), its table and kind, and its
-   * key bytes[keyStart, valueStart) and value bytes[valueStart, end) of that buffer.
-   * `prefix` is the key's first two bytes as a number (0-65535).
+   * Adds a write: the buffer it is in (an index into the sources), its table and kind, and
+   * its key bytes[keyStart, valueStart) and value bytes[valueStart, end) of that buffer.
    */
   add(source: number, table: number, kind: number, keyStart: number, valueStart: number,
-      end: number, prefix: number): void {
+      end: number): void {
     if ((this.count + 1) * ROW > this.rows.length) {
       const grown = new Int32Array(this.rows.length * 2);
       grown.set(this.rows);
       this.rows = grown;
       this.order = new Int32Array(this.order.length * 2);
     }
+    const bytes = this.sources[source] as Buffer;
     const row = this.count * ROW;
     const rows = this.rows;
     rows[row] = source;
@@ -59,12 +81,18 @@ export class WriteOrder {
     rows[row + 3] = keyStart;
     rows[row + 4] = valueStart;
     rows[row + 5] = end;
-    rows[row + 6] = prefix & 0xffff;
+    rows[row + 6] = valueStart - keyStart >= 2
+      ? ((bytes[keyStart] as number) << 8) | (bytes[keyStart + 1] as number) : 0;
+    rows[row + 7] = keyHash(bytes, keyStart, valueStart);
     this.count++;
   }
 
-  /** Visits the operations added, by prefix, and in the order added within a prefix. */
-  forEach(visit: OrderedOperationVisitor): void {
+  /**
+   * Visits the writes added, by prefix and in the order added within a prefix, leaving out
+   * each write that a later one of the same table and key (among the next LOOKAHEAD of its
+   * prefix) replaces.
+   */
+  forEach(visit: OrderedWriteVisitor): void {
     const { rows, order, starts, count } = this;
     starts.fill(0);
     for (let index = 0; index < count; index++) {
@@ -79,10 +107,51 @@ export class WriteOrder {
       order[starts[prefix] as number] = index;
       starts[prefix] = (starts[prefix] as number) + 1;
     }
+    // Now starts[prefix] is where the prefix's rows end in `order`.
+    this.skipped = 0;
     for (let position = 0; position < count; position++) {
       const row = (order[position] as number) * ROW;
+      const groupEnd = starts[rows[row + 6] as number] as number;
+      if (this.replacedWithin(row, position + 1, Math.min(groupEnd, position + 1 + LOOKAHEAD))) {
+        this.skipped++;
+        continue;
+      }
       visit(rows[row] as number, rows[row + 1] as number, rows[row + 2] as number,
         rows[row + 3] as number, rows[row + 4] as number, rows[row + 5] as number);
     }
   }
+
+  /** Whether a write at order[from, to) has the same table and key as the write at `row`. */
+  private replacedWithin(row: number, from: number, to: number): boolean {
+    const { rows, order } = this;
+    for (let position = from; position < to; position++) {
+      const other = (order[position] as number) * ROW;
+      if (rows[other + 7] === rows[row + 7] && rows[other + 1] === rows[row + 1] &&
+          this.sameKey(row, other)) return true;
+    }
+    return false;
+  }
+
+  private sameKey(row: number, other: number): boolean {
+    const rows = this.rows;
+    const start = rows[row + 3] as number;
+    const length = (rows[row + 4] as number) - start;
+    const otherStart = rows[other + 3] as number;
+    if ((rows[other + 4] as number) - otherStart !== length) return false;
+    const bytes = this.sources[rows[row] as number] as Buffer;
+    const otherBytes = this.sources[rows[other] as number] as Buffer;
+    for (let index = 0; index < length; index++) {
+      if (bytes[start + index] !== otherBytes[otherStart + index]) return false;
+    }
+    return true;
+  }
+}
+
+/** FNV-1a of bytes[start, end): tells most different keys apart without comparing them. */
+function keyHash(bytes: Buffer, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let index = start; index < end; index++) {
+    hash = Math.imul(hash ^ (bytes[index] as number), 0x01000193);
+  }
+  return hash | 0;
 }

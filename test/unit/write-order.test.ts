@@ -1,84 +1,129 @@
 /**
- * The writer thread's batch order: grouped by key prefix, stable within a prefix, so that
- * applying a batch in this order leaves every key as applying it in log order would.
+ * The writer thread's batch order: grouped by key prefix, in log order within a prefix,
+ * without writes that a later write of their key replaces, so that applying a batch this
+ * way leaves every key as applying it in log order would.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { WriteOrder } from '../../src/storage/write-order.js';
 
-interface Row {
+interface Write {
+  table: number;
+  key: Buffer;
+  /** null: a removal. */
+  value: Buffer | null;
+}
+
+interface Visited {
   source: number;
   table: number;
   kind: number;
-  keyStart: number;
-  valueStart: number;
-  end: number;
+  key: string;
+  value: string | null;
 }
 
-function visited(order: WriteOrder): Row[] {
-  const rows: Row[] = [];
-  order.forEach((source, table, kind, keyStart, valueStart, end) => {
-    rows.push({ source, table, kind, keyStart, valueStart, end });
+/**
+ * Lays the writes out in `sourceCount` buffers (round robin), adds them in order, and
+ * returns what forEach visits, with keys and values read back from the buffers.
+ */
+function ordered(order: WriteOrder, writes: readonly Write[], sourceCount = 1): Visited[] {
+  const parts: Buffer[][] = Array.from({ length: sourceCount }, () => []);
+  const layouts: Array<[number, number, number, number]> = [];
+  const lengths = new Array<number>(sourceCount).fill(0);
+  writes.forEach((write, index) => {
+    const source = index % sourceCount;
+    const keyStart = lengths[source] as number;
+    const valueStart = keyStart + write.key.length;
+    const end = valueStart + (write.value?.length ?? 0);
+    (parts[source] as Buffer[]).push(write.key, write.value ?? Buffer.alloc(0));
+    lengths[source] = end;
+    layouts.push([source, keyStart, valueStart, end]);
   });
-  return rows;
+  const sources = parts.map((each) => Buffer.concat(each));
+  order.begin(sources);
+  writes.forEach((write, index) => {
+    const [source, keyStart, valueStart, end] = layouts[index] as [number, number, number, number];
+    order.add(source, write.table, write.value === null ? 2 : 1, keyStart, valueStart, end);
+  });
+  const visited: Visited[] = [];
+  order.forEach((source, table, kind, keyStart, valueStart, end) => {
+    const bytes = sources[source] as Buffer;
+    visited.push({ source, table, kind, key: bytes.toString('latin1', keyStart, valueStart),
+      value: kind === 2 ? null : bytes.toString('latin1', valueStart, end) });
+  });
+  order.clear();
+  return visited;
 }
 
-test('operations come out by prefix, in the order added within one prefix', () => {
-  const order = new WriteOrder();
-  // keyStart doubles as the operation's number here.
-  order.add(0, 0, 1, 0, 0, 0, 0x0102);
-  order.add(0, 1, 2, 1, 1, 1, 0x0001);
-  order.add(1, 0, 1, 2, 2, 2, 0x0102);
-  order.add(1, 3, 1, 3, 3, 3, 0xffff);
-  order.add(0, 0, 2, 4, 4, 4, 0x0001);
-  assert.deepEqual(visited(order).map((row) => row.keyStart), [1, 4, 0, 2, 3]);
-  assert.deepEqual(visited(order)[0], { source: 0, table: 1, kind: 2, keyStart: 1,
-    valueStart: 1, end: 1 });
-  assert.equal(order.length, 5);
-  order.clear();
-  assert.equal(order.length, 0);
-  assert.deepEqual(visited(order), []);
+const put = (key: string, value: string, table = 0): Write =>
+  ({ table, key: Buffer.from(key, 'latin1'), value: Buffer.from(value, 'latin1') });
+const remove = (key: string, table = 0): Write =>
+  ({ table, key: Buffer.from(key, 'latin1'), value: null });
+
+test('writes come out by their first two key bytes, in log order within those', () => {
+  const visited = ordered(new WriteOrder(), [
+    put('\x01\x02a', '1'), put('\x00\x01b', '2'), put('\x01\x02c', '3'),
+    remove('\xff\xffd'), put('\x00\x01e', '5'), put('', 'empty key'), put('\x05', 'short'),
+  ], 2);
+  assert.deepEqual(visited.map((write) => write.key),
+    ['', '\x05', '\x00\x01b', '\x00\x01e', '\x01\x02a', '\x01\x02c', '\xff\xffd']);
+  assert.deepEqual(visited[6], { source: 1, table: 0, kind: 2, key: '\xff\xffd', value: null });
+  assert.deepEqual(visited[2], { source: 1, table: 0, kind: 1, key: '\x00\x01b', value: '2' });
 });
 
-test('a batch larger than the initial rows grows, and the order holds for every operation', () => {
+test('a write replaced later in the batch is left out; other tables and keys are not', () => {
   const order = new WriteOrder();
-  const count = 5000;
-  for (let index = 0; index < count; index++) {
-    order.add(index % 3, 0, 1, index, index + 1, index + 2, (index * 7919) % 97);
+  const visited = ordered(order, [
+    put('\x00\x01k', 'old'), put('\x00\x01k', 'old', 1), put('\x00\x01K', 'other key'),
+    remove('\x00\x01k'), put('\x00\x01k', 'new'), put('\x00\x01kk', 'longer key'),
+  ], 3);
+  assert.deepEqual(visited.map((write) => [write.table, write.key, write.value]), [
+    [1, '\x00\x01k', 'old'],
+    [0, '\x00\x01K', 'other key'],
+    [0, '\x00\x01k', 'new'],
+    [0, '\x00\x01kk', 'longer key'],
+  ]);
+  assert.equal(order.replaced, 2);
+});
+
+test('a batch larger than the initial rows grows; a crowded prefix still ends right', () => {
+  const writes: Write[] = [];
+  // One prefix for all (keys sharing a hash tag): replaced writes are far apart.
+  for (let index = 0; index < 5000; index++) {
+    writes.push(put(`\x00\x07key${index % 50}`, `v${index}`));
   }
-  const rows = visited(order);
-  assert.equal(rows.length, count);
-  const keyOf = (row: Row): number => (row.keyStart * 7919) % 97;
-  for (let index = 1; index < count; index++) {
-    const [before, after] = [rows[index - 1] as Row, rows[index] as Row];
-    assert.ok(keyOf(before) < keyOf(after) ||
-      (keyOf(before) === keyOf(after) && before.keyStart < after.keyStart));
-    assert.equal(after.source, after.keyStart % 3);
-  }
+  const visited = ordered(new WriteOrder(), writes, 3);
+  const last = new Map<string, string | null>();
+  for (const write of visited) last.set(write.key, write.value);
+  assert.equal(last.size, 50);
+  for (let key = 0; key < 50; key++) assert.equal(last.get(`\x00\x07key${key}`), `v${4950 + key}`);
 });
 
 test('applied in this order, a batch leaves each key as log order does', () => {
   fc.assert(fc.property(
     fc.array(fc.record({
-      key: fc.integer({ min: 0, max: 40 }),
+      table: fc.integer({ min: 0, max: 1 }),
+      prefix: fc.integer({ min: 0, max: 2 }),
+      key: fc.integer({ min: 0, max: 30 }),
       value: fc.option(fc.integer({ min: 0, max: 1000 })),
-    }), { maxLength: 300 }),
-    (operations) => {
-      const inLogOrder = new Map<number, number | null>();
-      operations.forEach((operation) => inLogOrder.set(operation.key, operation.value));
-      const order = new WriteOrder();
-      // Keys 0-40 share a few prefixes, so equal prefixes hold different keys.
-      operations.forEach((operation, index) => {
-        order.add(0, 0, operation.value === null ? 2 : 1, index, index, index,
-          operation.key % 5);
+    }), { maxLength: 400 }),
+    fc.integer({ min: 1, max: 3 }),
+    (operations, sourceCount) => {
+      const writes = operations.map((operation) => {
+        const key = `\x00${String.fromCharCode(operation.prefix)}k${operation.key}`;
+        return operation.value === null ? remove(key, operation.table)
+          : put(key, String(operation.value), operation.table);
       });
-      const inWriteOrder = new Map<number, number | null>();
-      order.forEach((_source, _table, _kind, index) => {
-        const operation = operations[index] as (typeof operations)[number];
-        inWriteOrder.set(operation.key, operation.value);
-      });
-      assert.deepEqual([...inWriteOrder].sort((a, b) => a[0] - b[0]),
-        [...inLogOrder].sort((a, b) => a[0] - b[0]));
+      const inLogOrder = new Map<string, string | null>();
+      for (const write of writes) {
+        inLogOrder.set(`${write.table}/${write.key.toString('latin1')}`,
+          write.value?.toString('latin1') ?? null);
+      }
+      const applied = new Map<string, string | null>();
+      for (const write of ordered(new WriteOrder(), writes, sourceCount)) {
+        applied.set(`${write.table}/${write.key}`, write.value);
+      }
+      assert.deepEqual([...applied].sort(), [...inLogOrder].sort());
     }));
 });
