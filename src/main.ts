@@ -245,6 +245,7 @@ async function main(): Promise<void> {
       ['storage_cache_used_bytes', engine.recordCache.usedBytes],
       ['storage_cache_hits', engine.recordCache.hits],
       ['storage_cache_misses', engine.recordCache.misses],
+      ['storage_cache_evicted_pending', engine.evictedWrites],
       ['storage_key_filter_bytes', engine.keyFilterBytes],
       ['storage_key_filter_skips', engine.keyFilterSkips],
       ['write_error', store.writeFailure === null ? 'none' : store.writeFailure.message],

@@ -15,6 +15,9 @@
  *    hash get a slot each (a lookup compares whole keys). A JavaScript Map did this job at
  *    first, and under SET churn it rehashed and missed the CPU caches more: about 1 us a
  *    put in the profile, against 0.25 us now.
+ *  - A ring made without an index (`hasIndex` false) is a queue of entries only: appends and
+ *    drops touch no index, and `find`, `forget` and `replaceValue` are not used on it
+ *    (pending-writes.ts keeps its writes this way when the record cache answers reads).
  *  - `head` is the offset where the next entry goes, `tail` the offset of the oldest, and
  *    `used` the bytes from tail to head around the ring. An entry never wraps: the end of
  *    the ring too short for it is skipped (marked with LAP_END when 4 bytes fit).
@@ -61,6 +64,12 @@ export function keysMaxFor(capacity: number): number {
   return slotsFor(capacity) >> 1;
 }
 
+/**
+ * Told of an entry `dropOldest` drops while it is its key's newest (views valid during the
+ * call only).
+ */
+export type DropListener = (key: Buffer, hash: number, value: Buffer | null) => void;
+
 export class KeyRing {
   private readonly bytes: Buffer;
   /** bytes.buffer and bytes.byteOffset, for views of values (see bufferView). */
@@ -84,8 +93,11 @@ export class KeyRing {
 
   /**
    * @param capacity bytes (12 up to RING_BYTES_MAX; rounded down to a multiple of 4)
+   * @param hasIndex false: a queue of entries without an index (see above)
+   * @param onDrop told of each newest entry of a key that `dropOldest` drops
    */
-  constructor(capacity: number) {
+  constructor(capacity: number, readonly hasIndex = true,
+      private readonly onDrop: DropListener | null = null) {
     if (!Number.isInteger(capacity) || capacity < ENTRY_HEADER_BYTES || capacity > RING_BYTES_MAX) {
       throw new RangeError(`ring capacity ${capacity} is out of range`);
     }
@@ -94,7 +106,7 @@ export class KeyRing {
     this.base = this.bytes.byteOffset;
     this.words = new Uint32Array(this.bytes.buffer, this.bytes.byteOffset,
       this.bytes.length >> 2);
-    const slots = slotsFor(capacity);
+    const slots = hasIndex ? slotsFor(capacity) : SLOTS_MIN;
     this.index = new Int32Array(2 * slots);
     this.mask = slots - 1;
     this.entriesMax = keysMaxFor(capacity);
@@ -192,11 +204,14 @@ export class KeyRing {
     this.head = next(offset, size, capacity);
     this.used += size;
     this.stored++;
-    this.link(key, hash, offset);
+    if (this.hasIndex) this.link(key, hash, offset);
   }
 
-  /** Drops the oldest entry (the ring must not be empty), and its index slot if it has one. */
-  dropOldest(): void {
+  /**
+   * Drops the oldest entry (the ring must not be empty), and its index slot if it has one;
+   * returns its hash.
+   */
+  dropOldest(): number {
     assert(this.stored > 0, 'dropOldest on an empty ring');
     const capacity = this.bytes.length;
     for (;;) {
@@ -209,10 +224,17 @@ export class KeyRing {
         this.used -= left;
         continue;
       }
-      const slot = this.slotOf(hash, offset);
-      if (slot >= 0) this.unlink(slot);
       const keyLength = this.words[word + 1] as number;
       const valueLength = this.words[word + 2] as number;
+      const slot = this.hasIndex ? this.slotOf(hash, offset) : -1;
+      if (slot >= 0) {
+        if (this.onDrop !== null) {
+          const keyStart = offset + ENTRY_HEADER_BYTES;
+          this.onDrop(this.bytes.subarray(keyStart, keyStart + keyLength), hash,
+            this.valueAt(offset));
+        }
+        this.unlink(slot);
+      }
       if (valueLength === OUT_OF_LINE) {
         this.outOfLine.delete(this.bytes.readUInt32LE(offset + ENTRY_HEADER_BYTES + keyLength));
       }
@@ -222,7 +244,7 @@ export class KeyRing {
       this.stored--;
       // An empty ring starts its next entry at offset 0, so an entry of any size fits.
       if (this.stored === 0) this.head = this.tail = this.used = 0;
-      return;
+      return hash;
     }
   }
 
@@ -249,10 +271,11 @@ export class KeyRing {
   }
 
   /**
-   * Calls `visit` for the newest entry of each key with start <= key < end (views of its
-   * key and value, null for a removal), oldest first. Keys are filtered by their first two
-   * bytes before any view is made: range reads are mostly one slot (a two-byte prefix) of a
-   * ring holding a second of writes.
+   * Calls `visit` for the newest entry of each key with start <= key < end (every such
+   * entry when the ring has no index), with views of its key and value (null for a
+   * removal), oldest first. Keys are filtered by their first two bytes before any view is
+   * made: range reads are mostly one slot (a two-byte prefix) of a ring holding a second
+   * of writes.
    */
   forEachInRange(start: Buffer, end: Buffer, visit: (key: Buffer, value: Buffer | null) => void):
       void {
@@ -265,7 +288,7 @@ export class KeyRing {
       if (prefix < first || prefix > last) return;
       const key = bytes.subarray(keyStart, keyStart + keyLength);
       if (Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0) return;
-      if (this.slotOf(hash, offset) >= 0) visit(key, this.valueAt(offset));
+      if (!this.hasIndex || this.slotOf(hash, offset) >= 0) visit(key, this.valueAt(offset));
     });
   }
 

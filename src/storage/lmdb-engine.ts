@@ -34,6 +34,7 @@ import {
   type TableName,
 } from './engine.js';
 import { applyOperations, openDatabases } from './lmdb-open.js';
+import { EvictedWrites } from './evicted-writes.js';
 import { PendingWrites } from './pending-writes.js';
 import { RecordCache } from './record-cache.js';
 import { KeyFilter } from './key-filter.js';
@@ -135,11 +136,10 @@ export class LmdbEngine implements StorageEngine {
     this.root = root;
     TABLE_NAMES.forEach((name, index) => {
       // Only records are read by key on the hot path; the expiry index is read by range.
-      const cache = name === 'records'
-        ? new RecordCache(options.recordCacheBytes ?? RECORD_CACHE_BYTES,
-          RECORD_CACHE_ENTRY_BYTES_MAX) : null;
-      const table = new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this, cache,
-        name === 'records');
+      const cacheBytes = name === 'records'
+        ? options.recordCacheBytes ?? RECORD_CACHE_BYTES : null;
+      const table = new LmdbTable(tables[index] as Database<Buffer, Buffer>, index, this,
+        cacheBytes, name === 'records');
       this.tables.push(table);
     });
   }
@@ -252,6 +252,13 @@ export class LmdbEngine implements StorageEngine {
   /** Bytes of the records table's key filter in use (0 until its first scan ends). */
   get keyFilterBytes(): number {
     return (this.table('records') as LmdbTable).keyFilterBytes;
+  }
+
+  /** Values the record cache dropped while pending, kept for reads until committed. */
+  get evictedWrites(): number {
+    let count = 0;
+    for (const table of this.tables) count += table.evictedWrites;
+    return count;
   }
 
   /** Writes waiting for the writer thread (the overlay's backlog). */
@@ -402,7 +409,7 @@ export class LmdbEngine implements StorageEngine {
           // Groups commit in order: the newest committed group's marks release them all.
           const marks = (this.uncommitted[index - 1] as Group).marks;
           this.tables.forEach((table, tableIndex) => {
-            table.pending.release(marks[tableIndex] as number);
+            table.release(marks[tableIndex] as number);
           });
         }
         this.uncommitted = this.uncommitted.slice(index);
@@ -479,17 +486,33 @@ function report(listeners: DurabilityListener[], tokens: unknown[], error: Error
 
 /**
  * A table: LMDB plus its writes the writer thread has not committed yet (PendingWrites, the
- * overlay: one handoff interval of writes, more while the writer lags). Point reads try the
- * table's RecordCache (when it has one) first, then the overlay, then LMDB. The cache is
- * kept equal to the table by every put and remove, so a hit is the current value; it may
- * drop any entry at any time, so a miss says nothing, and the overlay (which keeps every
- * uncommitted write) decides before LMDB does. A table read by key also has a KeyFilter
- * (key-filter.ts) of every key it may hold: once its scan of LMDB is done, a key the
- * filter never saw is absent without an LMDB read. Range reads merge the overlay's writes
- * in the range with LMDB's: they are rare next to point reads and writes.
+ * overlay: one handoff interval of writes, more while the writer lags). A table read by key
+ * has a RecordCache, kept equal to the table by every put and remove, so a hit is the
+ * current value; a table read by range has none.
+ *
+ * Point reads try the cache, then what says whether a key has a newer value than LMDB's,
+ * then LMDB. Without a cache that is the overlay, with an index of its keys. With one it is
+ * the cache itself: every write goes into the cache, which may drop values only to make
+ * room, and a value it drops while its key may have an uncommitted write (or refuses as too
+ * large) is kept in EvictedWrites until that write is committed. So the overlay needs no
+ * index there, and a write costs one copy into it instead of an index insert (a cache miss
+ * on a random key) and a removal later: SET -P 16, main thread 4.3-5.3 -> 4.0-4.5 us a
+ * request in 4 alternating pairs (bench/RESULTS.md).
+ *
+ * A table read by key also has a KeyFilter (key-filter.ts) of every key it may hold: once
+ * its scan of LMDB is done, a key the filter never saw is absent without an LMDB read.
+ * Range reads merge the overlay's writes in the range with LMDB's: they are rare next to
+ * point reads and writes.
  */
 class LmdbTable implements StorageTable {
-  readonly pending = new PendingWrites();
+  readonly pending: PendingWrites;
+  /**
+   * Recently read and written values, and keys known absent (record-cache.ts); null for
+   * tables read by range.
+   */
+  readonly cache: RecordCache | null;
+  /** Values the cache dropped while their key may have had a pending write. */
+  private readonly evicted: EvictedWrites | null;
   /**
    * Every key this table may hold, once built: each key put since the table was made, each
    * key pending when the scan started and each key the scan found in LMDB. Null until then.
@@ -502,19 +525,44 @@ class LmdbTable implements StorageTable {
   /** Settles when the current scan ends. */
   keyFilterBuilt: Promise<void> = Promise.resolve();
 
+  /**
+   * @param cacheBytes the record cache's ring, or null for a table read by range
+   * @param filtered whether the table keeps a key filter
+   */
   constructor(
     readonly database: Database<Buffer, Buffer>,
     private readonly index: number,
     private readonly engine: LmdbEngine,
-    /**
-     * Recently read and written values, and keys known absent (record-cache.ts); null for
-     * tables read by range.
-     */
-    readonly cache: RecordCache | null,
+    cacheBytes: number | null,
     private readonly filtered: boolean,
   ) {
+    if (cacheBytes === null) {
+      this.cache = null;
+      this.evicted = null;
+      this.pending = new PendingWrites();
+    } else {
+      const evicted = new EvictedWrites();
+      const pending = new PendingWrites(undefined, false);
+      this.cache = new RecordCache(cacheBytes, RECORD_CACHE_ENTRY_BYTES_MAX,
+        (key, hash, value) => {
+          if (pending.mayHold(hash)) evicted.add(key, hash, value, pending.added);
+        });
+      this.evicted = evicted;
+      this.pending = pending;
+    }
     // Puts made before the scan starts must reach the filter it builds.
     if (filtered) this.nextKeyFilter = new KeyFilter(2 * entryCount(database));
+  }
+
+  /** Values kept for reads because the cache dropped them while they were pending. */
+  get evictedWrites(): number {
+    return this.evicted?.size ?? 0;
+  }
+
+  /** The writer committed the first `count` writes ever made to this table. */
+  release(count: number): void {
+    this.pending.release(count);
+    this.evicted?.release(count);
   }
 
   /**
@@ -566,8 +614,12 @@ class LmdbTable implements StorageTable {
     if (cache !== null) {
       const cached = cache.get(key, hash);
       if (cached !== undefined) return cached ?? undefined;
-    }
-    if (this.pending.size > 0) {
+      const evicted = this.evicted as EvictedWrites;
+      if (evicted.size > 0) {
+        const kept = evicted.get(key, hash);
+        if (kept !== undefined) return kept ?? undefined;
+      }
+    } else if (this.pending.size > 0) {
       const pending = this.pending.get(key, hash);
       if (pending !== undefined) return pending ?? undefined;
     }
@@ -592,8 +644,20 @@ class LmdbTable implements StorageTable {
     const hash = overlayHash(key);
     this.pending.add(key, hash, value);
     this.engine.record(this.index, key, value);
-    this.cache?.put(key, hash, value);
+    this.cacheWrite(key, hash, value);
     if (this.filtered) this.filterKey(hash);
+  }
+
+  /**
+   * The cache takes a write after the overlay has it, so that a value the cache drops to
+   * make room is known to be pending; a value it refuses is kept in EvictedWrites instead.
+   */
+  private cacheWrite(key: Buffer, hash: number, value: Buffer | null): void {
+    const cache = this.cache;
+    if (cache === null) return;
+    if (!cache.put(key, hash, value)) {
+      (this.evicted as EvictedWrites).add(key, hash, value, this.pending.added);
+    }
   }
 
   get keyFilterBytes(): number {
@@ -613,22 +677,21 @@ class LmdbTable implements StorageTable {
     const hash = overlayHash(key);
     this.pending.add(key, hash, null);
     this.engine.record(this.index, key, null);
-    this.cache?.put(key, hash, null);
+    this.cacheWrite(key, hash, null);
   }
 
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {
     // Merge LMDB's committed entries with the overlay's pending ones; for a key in both,
     // the overlay's (newer) value or deletion wins.
     const pending = this.pending.inRange(start, end);
+    const pendingKeys = new Set(pending.map(([key]) => key.toString('latin1')));
     const result: Array<[Buffer, Buffer]> = [];
     let index = 0;
     const transaction = this.engine.readOptions.transaction;
     const options = transaction === undefined ? { start, end } : { start, end, transaction };
     for (const entry of this.database.getRange(options)) {
       const key = Buffer.from(entry.key);
-      if (this.pending.size > 0 && this.pending.get(key, overlayHash(key)) !== undefined) {
-        continue;
-      }
+      if (pendingKeys.size > 0 && pendingKeys.has(key.toString('latin1'))) continue;
       while (index < pending.length && result.length < limit) {
         const [pendingKey, pendingValue] = pending[index] as [Buffer, Buffer | null];
         if (Buffer.compare(pendingKey, key) > 0) break;

@@ -13,8 +13,15 @@
  * while, even under a steady load that never lets it empty: a ring grown to 64 MiB for a
  * burst cost 0.25-1 us an append (cache and TLB misses, and fresh pages on its first lap)
  * where one of 4 MiB cost 0.1 us, and SET -P 1 spent 8 % of its time there.
+ *
+ * A table whose record cache answers its reads (lmdb-engine.ts) keeps its pending writes
+ * without an index (`indexed` false): a queue for range reads and the key filter, where a
+ * write costs a copy at the ring's head and nothing else. `mayHold` then says whether a key
+ * may have a pending write (a count of pending writes per hash bucket), which is all the
+ * cache needs to know when it drops an entry.
  * Pure: no I/O.
  */
+import { assert } from '../util/assert.js';
 import { KeyRing, RING_BYTES_MAX, entrySize, keysMaxFor } from './key-ring.js';
 
 const INITIAL_BYTES = 1024 * 1024;
@@ -22,6 +29,8 @@ const INITIAL_BYTES = 1024 * 1024;
 const SHRINK_WINDOW_RELEASES = 4;
 /** A ring this many times larger than the most bytes held in a window shrinks. */
 const OVERSIZE_FACTOR = 4;
+/** Hash buckets counting the pending writes of a ring without an index (512 KiB). */
+const PENDING_BUCKETS = 1 << 17;
 
 export class PendingWrites {
   private ring: KeyRing;
@@ -32,8 +41,13 @@ export class PendingWrites {
   private peakBytes = 0;
   private windowReleases = 0;
 
-  constructor(private readonly initialBytes: number = INITIAL_BYTES) {
-    this.ring = new KeyRing(initialBytes);
+  /** Without an index: pending writes per hash bucket (see `mayHold`). */
+  private readonly bucketCounts: Int32Array | null;
+
+  constructor(private readonly initialBytes: number = INITIAL_BYTES,
+      readonly indexed = true) {
+    this.ring = new KeyRing(initialBytes, indexed);
+    this.bucketCounts = indexed ? null : new Int32Array(PENDING_BUCKETS);
   }
 
   /** Writes added so far: `release` takes such a count. */
@@ -56,6 +70,7 @@ export class PendingWrites {
    * release), null for a pending removal, undefined when the key has no pending write.
    */
   get(key: Buffer, hash: number): Buffer | null | undefined {
+    assert(this.indexed, 'get from pending writes kept without an index');
     const offset = this.ring.find(key, hash);
     return offset < 0 ? undefined : this.ring.valueAt(offset);
   }
@@ -65,7 +80,7 @@ export class PendingWrites {
     const valueLength = value === null ? 0 : value.length;
     if (!this.ring.fits(key.length, valueLength)) {
       const grown = this.copiedInto(new KeyRing(
-        this.grownCapacity(entrySize(key.length, valueLength))));
+        this.grownCapacity(entrySize(key.length, valueLength)), this.indexed));
       if (!grown.fits(key.length, valueLength)) {
         throw new RangeError(`over ${RING_BYTES_MAX} bytes of writes wait for the LMDB writer`);
       }
@@ -73,14 +88,24 @@ export class PendingWrites {
     }
     this.ring.append(key, hash, value);
     this.addedCount++;
+    const counts = this.bucketCounts;
+    if (counts !== null) {
+      const bucket = hash & (PENDING_BUCKETS - 1);
+      counts[bucket] = (counts[bucket] as number) + 1;
+    }
     if (this.ring.usedBytes > this.peakBytes) this.peakBytes = this.ring.usedBytes;
   }
 
   /** The writer committed the first `count` writes ever added: drop those still pending. */
   release(count: number): void {
+    const counts = this.bucketCounts;
     while (this.releasedCount < count) {
-      this.ring.dropOldest();
+      const hash = this.ring.dropOldest();
       this.releasedCount++;
+      if (counts !== null) {
+        const bucket = hash & (PENDING_BUCKETS - 1);
+        counts[bucket] = (counts[bucket] as number) - 1;
+      }
     }
     this.windowReleases++;
     // Grown for a burst the writer has caught up with: back to a size for what is needed
@@ -90,10 +115,22 @@ export class PendingWrites {
     if (!empty && this.windowReleases < SHRINK_WINDOW_RELEASES) return;
     if (this.ring.capacity > OVERSIZE_FACTOR * Math.max(this.peakBytes, this.initialBytes)) {
       const capacity = this.neededCapacity();
-      if (capacity < this.ring.capacity) this.ring = this.copiedInto(new KeyRing(capacity));
+      if (capacity < this.ring.capacity) {
+        this.ring = this.copiedInto(new KeyRing(capacity, this.indexed));
+      }
     }
     this.peakBytes = this.ring.usedBytes;
     this.windowReleases = 0;
+  }
+
+  /**
+   * False when no pending write's key has `hash` (so the key has none), true when one may.
+   * Only for writes kept without an index.
+   */
+  mayHold(hash: number): boolean {
+    const counts = this.bucketCounts;
+    assert(counts !== null, 'mayHold asked of pending writes kept with an index');
+    return (counts[hash & (PENDING_BUCKETS - 1)] as number) > 0;
   }
 
   /** Calls `visit` with the hash of every pending write's key (key-filter.ts). */
@@ -106,12 +143,14 @@ export class PendingWrites {
    * the caller may keep (value null for a removal).
    */
   inRange(start: Buffer, end: Buffer): Array<[Buffer, Buffer | null]> {
-    const found: Array<[Buffer, Buffer | null]> = [];
-    if (this.size === 0) return found;
+    if (this.size === 0) return [];
+    // Without an index every write in the range is visited, oldest first: the last wins.
+    const found = new Map<string, [Buffer, Buffer | null]>();
     this.ring.forEachInRange(start, end, (key, value) => {
-      found.push([Buffer.from(key), value === null ? null : Buffer.from(value)]);
+      const copy = Buffer.from(key);
+      found.set(copy.toString('latin1'), [copy, value === null ? null : Buffer.from(value)]);
     });
-    return found.sort((a, b) => Buffer.compare(a[0], b[0]));
+    return [...found.values()].sort((a, b) => Buffer.compare(a[0], b[0]));
   }
 
   /**

@@ -14,7 +14,7 @@
  * a GET of a missing one skip LMDB too. The cache is a copy of what the table holds: the table must
  * call `put` on every write and removal, and may then trust a hit. Pure.
  */
-import { ENTRY_HEADER_BYTES, KeyRing } from './key-ring.js';
+import { ENTRY_HEADER_BYTES, KeyRing, type DropListener } from './key-ring.js';
 
 export class RecordCache {
   private readonly ring: KeyRing;
@@ -26,9 +26,10 @@ export class RecordCache {
    * @param capacity bytes of the ring
    * @param entryBytesMax values larger than this (with key and a 12-byte header) are not
    *   cached
+   * @param onDrop told of each key's value (or absence) the cache drops to make room
    */
-  constructor(capacity: number, entryBytesMax: number) {
-    this.ring = new KeyRing(capacity);
+  constructor(capacity: number, entryBytesMax: number, onDrop: DropListener | null = null) {
+    this.ring = new KeyRing(capacity, true, onDrop);
     this.entryBytesMax = Math.min(entryBytesMax, this.ring.capacity);
   }
 
@@ -60,18 +61,20 @@ export class RecordCache {
   /**
    * Caches `value` (null: absent) as the value of `key`, replacing what was cached for it:
    * in place when the lengths match (a SET over a value of the same size, the common case),
-   * else as a new entry.
+   * else as a new entry. Returns false when the value is too large to cache: then the key
+   * is not cached at all (and its older value is dropped without telling onDrop).
    */
-  put(key: Buffer, hash: number, value: Buffer | null): void {
+  put(key: Buffer, hash: number, value: Buffer | null): boolean {
     const ring = this.ring;
     const valueLength = value === null ? 0 : value.length;
     if (ENTRY_HEADER_BYTES + key.length + valueLength > this.entryBytesMax) {
       ring.forget(key, hash);
-      return;
+      return false;
     }
     const offset = ring.find(key, hash);
-    if (offset >= 0 && ring.replaceValue(offset, value)) return;
+    if (offset >= 0 && ring.replaceValue(offset, value)) return true;
     while (!ring.fits(key.length, valueLength)) ring.dropOldest();
     ring.append(key, hash, value);
+    return true;
   }
 }

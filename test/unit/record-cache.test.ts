@@ -125,3 +125,21 @@ test('capacity outside 12 bytes to 2 GiB is refused', () => {
   assert.throws(() => new RecordCache(4, 4), RangeError);
   assert.throws(() => new RecordCache(2 ** 31, 100), RangeError);
 });
+
+test('the cache tells onDrop of each value it drops for room, and put of a refusal', () => {
+  const dropped: string[] = [];
+  const cache = new RecordCache(200, 100, (key, _hash, value) => {
+    dropped.push(`${key.toString()}=${value?.toString() ?? 'absent'}`);
+  });
+  assert.equal(cache.put(Buffer.from('a'), 1, Buffer.alloc(40, 0x61)), true);
+  assert.equal(cache.put(Buffer.from('b'), 2, null), true);
+  // A new length for 'a' is a new entry: its older one is no longer its newest, so no call.
+  assert.equal(cache.put(Buffer.from('a'), 1, Buffer.from('short')), true);
+  assert.deepEqual(dropped, []);
+  for (let index = 0; index < 6; index++) {
+    cache.put(Buffer.from(`k${index}`), 10 + index, Buffer.alloc(30, 0x6b));
+  }
+  assert.deepEqual(dropped.slice(0, 2), ['b=absent', 'a=short']);
+  assert.equal(cache.put(Buffer.from('huge'), 3, Buffer.alloc(100)), false);
+  assert.equal(cache.get(Buffer.from('huge'), 3), undefined);
+});
