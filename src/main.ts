@@ -143,8 +143,9 @@ async function main(): Promise<void> {
   await engine.open();
   config.onChange('appendfsync', (value) => engine.setDurability(value as Durability));
   const identity = loadNodeIdentity(engine.table('meta'), config.value('cluster-node-id'));
-  const store = new LocalStore(engine, logger.child({ component: 'store' }));
   const clusterMode = clusterModeOf(config);
+  // Slot digests serve anti-entropy between replicas: a standalone node keeps none.
+  const store = new LocalStore(engine, logger.child({ component: 'store' }), clusterMode);
   const runtime = clusterMode ? createClusterRuntime({ config, nodeId: identity.nodeId,
     incarnation: nextIncarnation(engine.table('meta')), clock, random: systemRandom,
     logger }) : null;

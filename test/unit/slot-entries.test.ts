@@ -61,3 +61,49 @@ test('pages of a slot list every valid record once, past corrupt ones', async ()
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a store that keeps no digests gets them from the data when it loads as a cluster node',
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ringkv-digests-'));
+    const logger = pino({ level: 'silent' });
+    const record = (index: number): StoredRecord => new StoredRecord(encodeRecord({
+      version: { physicalMs: 5000 + index, logical: index, nodeTag: 7 }, tombstone: false,
+      type: ValueType.String, expireAtMs: 0, value: Buffer.from(`v${index}`), fullKey: null }));
+    let engine = new LmdbEngine({ dir, durability: 'no', logger });
+    try {
+      await engine.open();
+      // The same writes (and overwrites) to a standalone store here and to a cluster one.
+      const standalone = new LocalStore(engine, logger, false);
+      await standalone.load();
+      for (let index = 0; index < 30; index++) {
+        const key = Buffer.from(`key-${index % 12}`);
+        standalone.write(0, SLOT + (index % 3), key, record(index));
+      }
+      assert.throws(() => standalone.slotDigest(SLOT), /does not keep them/);
+      await engine.close();
+      engine = new LmdbEngine({ dir, durability: 'no', logger });
+      await engine.open();
+      const reloaded = new LocalStore(engine, logger, true);
+      await reloaded.load();
+      const fresh = mkdtempSync(join(tmpdir(), 'ringkv-digests-fresh-'));
+      const other = new LmdbEngine({ dir: fresh, durability: 'no', logger });
+      try {
+        await other.open();
+        const kept = new LocalStore(other, logger, true);
+        await kept.load();
+        for (let index = 0; index < 30; index++) {
+          kept.write(0, SLOT + (index % 3), Buffer.from(`key-${index % 12}`), record(index));
+        }
+        for (const slot of [SLOT, SLOT + 1, SLOT + 2, SLOT + 3]) {
+          assert.deepEqual(reloaded.slotDigest(slot), kept.slotDigest(slot), `slot ${slot}`);
+        }
+        assert.notDeepEqual(kept.slotDigest(SLOT), [0, 0]);
+      } finally {
+        await other.close();
+        rmSync(fresh, { recursive: true, force: true });
+      }
+    } finally {
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
