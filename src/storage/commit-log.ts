@@ -27,8 +27,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
+import { crc32 } from '../util/crc32.js';
 
 const SEGMENT_PATTERN = /^commit-(\d{12})\.log$/;
 /** A new segment starts once the current one is this large. */
@@ -94,7 +94,7 @@ export class GroupBuilder {
   finish(): Buffer {
     const buffer = this.buffer;
     buffer.writeUInt32BE(this.length - GROUP_HEADER_BYTES, 0);
-    buffer.writeUInt32BE(crc32(buffer.subarray(GROUP_HEADER_BYTES, this.length)), 4);
+    buffer.writeUInt32BE(crc32(buffer, GROUP_HEADER_BYTES, this.length), 4);
     const group = buffer.subarray(0, this.length);
     this.length = GROUP_HEADER_BYTES;
     // Do not keep a buffer grown for one huge value.
@@ -345,7 +345,7 @@ export function visitGroupLayouts(bytes: Buffer, checkCrc: boolean,
     const start = offset + GROUP_HEADER_BYTES;
     const end = start + length;
     if (end > bytes.length) break;
-    if (checkCrc && crc32(bytes.subarray(start, end)) !== bytes.readUInt32BE(offset + 4)) break;
+    if (checkCrc && crc32(bytes, start, end) !== bytes.readUInt32BE(offset + 4)) break;
     if (!payloadValid(bytes, start, end)) break;
     visitPayload(bytes, start, end, visit);
     offset = end;

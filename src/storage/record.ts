@@ -19,8 +19,8 @@
  * LMDB has no page checksums, so the CRC turns silent corruption into a missing replica
  * (repaired from the others) instead of a wrong value (FAULTS.md, B3).
  */
-import { crc32 } from 'node:zlib';
 import { assert } from '../util/assert.js';
+import { crc32 } from '../util/crc32.js';
 import type { Version } from '../versioning/version.js';
 
 export const RECORD_FORMAT = 1;
@@ -71,7 +71,7 @@ export function encodeRecord(fields: RecordFields): Buffer {
 }
 
 function checksum(bytes: Buffer): number {
-  return crc32(bytes.subarray(CHECKSUMMED_FROM));
+  return crc32(bytes, CHECKSUMMED_FROM);
 }
 
 const VERSION_FROM = 8;
