@@ -496,7 +496,7 @@ function report(listeners: DurabilityListener[], tokens: unknown[], error: Error
  * room, and a value it drops while its key may have an uncommitted write (or refuses as too
  * large) is kept in EvictedWrites until that write is committed. So the overlay needs no
  * index there, and a write costs one copy into it instead of an index insert (a cache miss
- * on a random key) and a removal later: SET -P 16, main thread 4.3-5.3 -> 4.0-4.5 us a
+ * on a random key) and a removal later: SET -P 16, main thread 4.6-5.0 -> 4.1-4.3 us a
  * request in 4 alternating pairs (bench/RESULTS.md).
  *
  * A table read by key also has a KeyFilter (key-filter.ts) of every key it may hold: once
