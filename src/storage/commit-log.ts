@@ -293,7 +293,8 @@ export class CommitLog {
         full.syncing = false;
         if (this.closed) return;
         if (error !== null) {
-          this.logger.error({ err: error, path: full.path }, 'fsync of a full commit log segment failed');
+          this.logger.error({ err: error, path: full.path },
+            'fsync of a full commit log segment failed');
         }
         this.deleteReleased();
       });
@@ -333,9 +334,9 @@ export type OperationLayoutVisitor = (table: number, kind: LogOperation, keyStar
 /**
  * Visits the operations of every complete, valid group in order, as offsets into `bytes`
  * (nothing is allocated per operation); returns the bytes consumed. A group is checked
- * whole before any of its operations is visited. `checkCrc` false skips the CRC for bytes this process built and never wrote to or read
- * from a file (the writer's batches, which crc32 made ~8 % of its time); their layout is
- * still checked.
+ * whole before any of its operations is visited. `checkCrc` false skips the CRC for bytes
+ * this process built and never wrote to or read from a file (the writer's batches, which
+ * crc32 made ~8 % of its time); their layout is still checked.
  */
 export function visitGroupLayouts(bytes: Buffer, checkCrc: boolean,
     visit: OperationLayoutVisitor): number {

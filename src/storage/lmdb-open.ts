@@ -74,9 +74,10 @@ const writeOrder = new WriteOrder();
 /**
  * Applies whole commit-log groups in one transaction: the writer thread's batches, read in
  * place (commit-log.ts `visitGroupLayouts`) and applied grouped by slot, without writes
- * that a later write of their key replaces (write-order.ts). The bytes come from this process's own log builder, so
- * their CRC is not checked again, and a group that does not decode is a bug: it aborts
- * the transaction and the error reaches the main thread, which then refuses writes.
+ * that a later write of their key replaces (write-order.ts). The bytes come from this
+ * process's own log builder, so their CRC is not checked again, and a group that does not
+ * decode is a bug: it aborts the transaction and the error reaches the main thread, which
+ * then refuses writes.
  */
 export function applyGroups({ root, tables }: OpenedDatabases, batches: readonly Buffer[]):
     void {

@@ -15,7 +15,7 @@
  * where one of 4 MiB cost 0.1 us, and SET -P 1 spent 8 % of its time there.
  *
  * A table whose record cache answers its reads (lmdb-engine.ts) keeps its pending writes
- * without an index (`indexed` false): a queue for range reads and the key filter, where a
+ * without an index (`hasIndex` false): a queue for range reads and the key filter, where a
  * write costs a copy at the ring's head and nothing else. `mayHold` then says whether a key
  * may have a pending write (a count of pending writes per hash bucket), which is all the
  * cache needs to know when it drops an entry.
@@ -45,9 +45,9 @@ export class PendingWrites {
   private readonly bucketCounts: Int32Array | null;
 
   constructor(private readonly initialBytes: number = INITIAL_BYTES,
-      readonly indexed = true) {
-    this.ring = new KeyRing(initialBytes, indexed);
-    this.bucketCounts = indexed ? null : new Int32Array(PENDING_BUCKETS);
+      readonly hasIndex = true) {
+    this.ring = new KeyRing(initialBytes, hasIndex);
+    this.bucketCounts = hasIndex ? null : new Int32Array(PENDING_BUCKETS);
   }
 
   /** Writes added so far: `release` takes such a count. */
@@ -70,7 +70,7 @@ export class PendingWrites {
    * release), null for a pending removal, undefined when the key has no pending write.
    */
   get(key: Buffer, hash: number): Buffer | null | undefined {
-    assert(this.indexed, 'get from pending writes kept without an index');
+    assert(this.hasIndex, 'get from pending writes kept without an index');
     const offset = this.ring.find(key, hash);
     return offset < 0 ? undefined : this.ring.valueAt(offset);
   }
@@ -80,7 +80,7 @@ export class PendingWrites {
     const valueLength = value === null ? 0 : value.length;
     if (!this.ring.fits(key.length, valueLength)) {
       const grown = this.copiedInto(new KeyRing(
-        this.grownCapacity(entrySize(key.length, valueLength)), this.indexed));
+        this.grownCapacity(entrySize(key.length, valueLength)), this.hasIndex));
       if (!grown.fits(key.length, valueLength)) {
         throw new RangeError(`over ${RING_BYTES_MAX} bytes of writes wait for the LMDB writer`);
       }
@@ -116,7 +116,7 @@ export class PendingWrites {
     if (this.ring.capacity > OVERSIZE_FACTOR * Math.max(this.peakBytes, this.initialBytes)) {
       const capacity = this.neededCapacity();
       if (capacity < this.ring.capacity) {
-        this.ring = this.copiedInto(new KeyRing(capacity, this.indexed));
+        this.ring = this.copiedInto(new KeyRing(capacity, this.hasIndex));
       }
     }
     this.peakBytes = this.ring.usedBytes;

@@ -306,7 +306,7 @@ test('CommitLog: sync calls back after fdatasync', async (t) => {
   log.closeClean();
 });
 
-test('CommitLog: a sync with nothing appended since the last one issues no fdatasync', async (t) => {
+test('CommitLog: a sync with nothing appended since the last issues no fdatasync', async (t) => {
   const { log } = freshLog(t);
   log.append(group([put(0, 'a', '1')]));
   await synced(log);

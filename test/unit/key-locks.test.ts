@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyLocks, type LockHolder } from '../../src/coordinator/key-locks.js';
 
-/** An operation for these tests: its name, and the key lock the locks keep on it. */
+/** An operation for these tests: only the key lock the locks keep on it. */
 function holder(): LockHolder {
   return { keyLock: null };
 }
