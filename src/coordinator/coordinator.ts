@@ -164,7 +164,8 @@ export class Coordinator implements KeyValueService {
     if (this.refusesWrites(target)) return true;
     // As executeLocally: reply, write, and let the reply leave once the write is durable.
     target.writer.ok();
-    this.store.write(db, slot, key, this.valueRecord(key, value, 0, this.clock.nowMs()));
+    this.store.write(db, slot, key, this.valueRecord(key, value, 0, this.clock.nowMs(),
+      this.localChecksum));
     this.store.whenDurable(target, target.hold());
     return true;
   }
@@ -207,7 +208,8 @@ export class Coordinator implements KeyValueService {
       if (change === DELETE) {
         this.store.remove(keyDb, slot, key);
       } else {
-        const record = this.versionedRecord(key, change, values[index], nowMs);
+        const record = this.versionedRecord(key, change, values[index], nowMs,
+          this.localChecksum);
         this.store.write(keyDb, slot, key, record);
       }
       wrote = true;
@@ -338,21 +340,31 @@ export class Coordinator implements KeyValueService {
    * after the grace period.
    */
   private versionedRecord(key: Buffer, change: Exclude<Change, null>,
-      read: StoredRecord | undefined, nowMs: number): StoredRecord {
+      read: StoredRecord | undefined, nowMs: number, checksum = true): StoredRecord {
     if (read !== undefined) this.hlc.observe(read);
     if (change === DELETE) {
       return new StoredRecord(encodeRecord({ version: this.hlc.now(nowMs), tombstone: true,
         type: ValueType.String, expireAtMs: nowMs + this.settings.tombstoneGraceMs,
-        value: EMPTY, fullKey: isLongKey(key) ? key : null }));
+        value: EMPTY, fullKey: isLongKey(key) ? key : null }, checksum));
     }
-    return this.valueRecord(key, change.value, change.expireAtMs, nowMs);
+    return this.valueRecord(key, change.value, change.expireAtMs, nowMs, checksum);
   }
 
-  /** A string value's record, versioned now. */
-  private valueRecord(key: Buffer, value: Buffer, expireAtMs: number, nowMs: number):
-      StoredRecord {
+  /** A string value's record, versioned now (`checksum`: see `localChecksum`). */
+  private valueRecord(key: Buffer, value: Buffer, expireAtMs: number, nowMs: number,
+      checksum = true): StoredRecord {
     return new StoredRecord(encodeRecord({ version: this.hlc.now(nowMs), tombstone: false,
-      type: ValueType.String, expireAtMs, value, fullKey: isLongKey(key) ? key : null }));
+      type: ValueType.String, expireAtMs, value, fullKey: isLongKey(key) ? key : null },
+      checksum));
+  }
+
+  /**
+   * Whether records written locally carry their CRC: a standalone node's leave it to the
+   * LMDB writer (record.ts, checksum pending); a cluster member's may reach peers later
+   * (read repair, anti-entropy, streaming), so they always carry it.
+   */
+  private get localChecksum(): boolean {
+    return !this.store.checksumsDeferred;
   }
 
   /**

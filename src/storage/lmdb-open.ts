@@ -6,6 +6,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { LogOperation, visitGroupLayouts, type LoggedOperation } from './commit-log.js';
 import { TABLE_NAMES } from './engine.js';
+import { completeChecksum } from './record.js';
 import { WriteOrder } from './write-order.js';
 
 /**
@@ -103,10 +104,22 @@ export function applyGroups({ root, tables }: OpenedDatabases, batches: readonly
   }
 }
 
+/** The records table's index: its values are records (record.ts). */
+const RECORDS_TABLE = TABLE_NAMES.indexOf('records');
+
+/**
+ * One put or remove. A record whose checksum was left pending (a standalone node's write,
+ * record.ts) gets it here, in the bytes this thread owns, so LMDB only ever holds complete
+ * records.
+ */
 function applyOperation(tables: ReadonlyArray<Database<Buffer, Buffer>>, tableIndex: number,
     kind: LogOperation, key: Buffer, value: Buffer | null): void {
   const table = tables[tableIndex];
   if (table === undefined) throw new Error(`commit log names unknown table ${tableIndex}`);
-  if (kind === LogOperation.Put) table.putSync(key, value as Buffer);
-  else table.removeSync(key);
+  if (kind === LogOperation.Put) {
+    if (tableIndex === RECORDS_TABLE) completeChecksum(value as Buffer);
+    table.putSync(key, value as Buffer);
+  } else {
+    table.removeSync(key);
+  }
 }

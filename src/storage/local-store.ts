@@ -84,15 +84,25 @@ export class LocalStore {
   writesCount = 0;
   loading = true;
 
+  /** Whether this store keeps slot digests (a cluster member's does). */
+  private readonly digests: boolean;
   /**
-   * @param digests whether to keep the slot digests (cluster nodes); `slotDigest` refuses
-   *   otherwise
+   * A standalone node's records reach nothing but its own LMDB, whose writer computes their
+   * CRC (record.ts, checksum pending): the coordinator may encode them without one.
+   */
+  readonly checksumsDeferred: boolean;
+
+  /**
+   * @param clusterMember a cluster member keeps the slot digests (`slotDigest` refuses
+   *   otherwise) and checksums every record it writes
    */
   constructor(
     private readonly engine: StorageEngine,
     private readonly logger: Logger,
-    private readonly digests = true,
+    clusterMember = true,
   ) {
+    this.digests = clusterMember;
+    this.checksumsDeferred = !clusterMember;
     this.records = engine.table('records');
     this.expiries = engine.table('expiries');
     for (let db = 0; db < DATABASES_COUNT; db++) this.counts.push({ keys: 0, expires: 0 });
@@ -403,9 +413,14 @@ export class LocalStore {
       (recordHashes[1] as number)) >>> 0;
   }
 
-  /** The record if its bytes are valid; corrupt records count and read as missing. */
+  /**
+   * The record if its bytes are valid; corrupt records count and read as missing. Once
+   * loaded, a standalone node also reads its own writes whose checksum is pending (from
+   * memory, before the writer stored them); at load every record comes from LMDB, where
+   * none may be.
+   */
   private verified(stored: Buffer, bytes: Buffer): StoredRecord | undefined {
-    const problem = recordProblem(bytes);
+    const problem = recordProblem(bytes, this.checksumsDeferred && !this.loading);
     if (problem === null) return new StoredRecord(bytes);
     this.corruptRecords++;
     this.logger.error({ slot: stored.readUInt16BE(0), keyBytes: stored.length, problem },

@@ -9,6 +9,7 @@ import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import {
   compareRecordVersions,
+  completeChecksum,
   encodeRecord,
   RECORD_FORMAT,
   RECORD_HEADER_BYTES,
@@ -225,3 +226,41 @@ for (const { tombstone, expireAtMs, nowMs, live } of LIVE_CASES) {
     assert.equal(record.isLive(nowMs), live);
   });
 }
+
+test('checksum pending: golden bytes, refused unless allowed, completed to the golden record',
+  () => {
+    const pending = encodeRecord(GOLDEN_FIELDS, false);
+    // Flag bit 2 set and the CRC left zero; every other byte as in the golden record.
+    assert.equal(pending.toString('hex'), `01000000000400${GOLDEN_HEX.slice(14)}`);
+    assert.ok(recordLooksValid(pending));
+    assert.equal(recordProblem(pending), 'record checksum pending');
+    assert.equal(recordProblem(pending, true), null);
+    completeChecksum(pending);
+    assert.equal(pending.toString('hex'), GOLDEN_HEX);
+    completeChecksum(pending);
+    assert.equal(pending.toString('hex'), GOLDEN_HEX, 'a complete record is left alone');
+  });
+
+test('property: a record with its checksum pending reads the same and completes exactly', () => {
+  fc.assert(fc.property(fieldsArbitrary, (fields) => {
+    const complete = encodeRecord(fields);
+    const pending = encodeRecord(fields, false);
+    const record = new StoredRecord(pending);
+    assert.deepEqual(record.version, fields.version);
+    assert.equal(record.tombstone, fields.tombstone);
+    assert.equal(record.expireAtMs, fields.expireAtMs);
+    assert.deepEqual(record.fullKey, fields.fullKey);
+    assert.deepEqual(record.value, fields.value);
+    assert.equal(compareRecordVersions(pending, complete), 0);
+    completeChecksum(pending);
+    assert.deepEqual(pending, complete);
+  }));
+});
+
+test('completeChecksum leaves bytes that are not a record alone', () => {
+  for (const bytes of [Buffer.alloc(0), Buffer.alloc(27, 0xff), Buffer.alloc(40, 0x04)]) {
+    const before = Buffer.from(bytes);
+    completeChecksum(bytes);
+    assert.deepEqual(bytes, before);
+  }
+});
