@@ -15,9 +15,12 @@
  *    hash get a slot each (a lookup compares whole keys). A JavaScript Map did this job at
  *    first, and under SET churn it rehashed and missed the CPU caches more: about 1 us a
  *    put in the profile, against 0.25 us now.
- *  - A ring made without an index (`hasIndex` false) is a queue of entries only: appends and
- *    drops touch no index, and `find`, `forget` and `replaceValue` are not used on it
- *    (pending-writes.ts keeps its writes this way when the record cache answers reads).
+ *  - A ring made without an index (`hasIndex` false) is a queue of keys only: each entry
+ *    says whether it was a removal, but no value bytes are kept (value length ELSEWHERE;
+ *    `valueAt` gives an empty view), appends and drops touch no index, and `find`, `forget`
+ *    and `replaceValue` are not used on it. pending-writes.ts keeps its writes this way
+ *    when the record cache answers reads: the values are there, and an append copies ~20
+ *    bytes of key instead of ~150 bytes of key and record into a ring of several MiB.
  *  - `head` is the offset where the next entry goes, `tail` the offset of the oldest, and
  *    `used` the bytes from tail to head around the ring. An entry never wraps: the end of
  *    the ring too short for it is skipped (marked with LAP_END when 4 bytes fit).
@@ -30,6 +33,10 @@ import { bufferView } from '../util/buffers.js';
 const REMOVED = 0xffffffff;
 /** The value length of an entry whose value is kept outside the ring (its id follows the key). */
 const OUT_OF_LINE = 0xfffffffe;
+/** The value length of a write's entry in a ring without an index: its value is not kept. */
+const ELSEWHERE = 0xfffffffd;
+/** `valueAt` of an ELSEWHERE entry. */
+const NO_BYTES = Buffer.alloc(0);
 /** Values this large are kept outside the ring. */
 export const OUT_OF_LINE_BYTES = 64 * 1024;
 /** Offsets + 1 must fit the Int32Array index. */
@@ -44,10 +51,11 @@ const SLOTS_MIN = 16;
 
 /**
  * Bytes of an entry in the ring: header, key and value (or the id of a value kept outside),
- * padded to a multiple of 4. `valueLength` is a value's length, REMOVED or OUT_OF_LINE.
+ * padded to a multiple of 4. `valueLength` is a value's length, REMOVED, OUT_OF_LINE or
+ * ELSEWHERE.
  */
 export function entrySize(keyLength: number, valueLength: number): number {
-  const inRing = valueLength === REMOVED ? 0
+  const inRing = valueLength === REMOVED || valueLength === ELSEWHERE ? 0
     : valueLength === OUT_OF_LINE || valueLength >= OUT_OF_LINE_BYTES ? 4 : valueLength;
   return (ENTRY_HEADER_BYTES + keyLength + inRing + 3) & ~3;
 }
@@ -137,16 +145,25 @@ export class KeyRing {
     return slot < 0 ? -1 : (this.index[2 * slot + 1] as number) - 1;
   }
 
-  /** The value of the entry at `offset` (a view of the ring), or null for a removal. */
+  /**
+   * The value of the entry at `offset` (a view of the ring), null for a removal, empty for
+   * a write in a ring without an index (which keeps no values).
+   */
   valueAt(offset: number): Buffer | null {
     const word = offset >> 2;
     const valueLength = this.words[word + 2] as number;
     if (valueLength === REMOVED) return null;
+    if (valueLength === ELSEWHERE) return NO_BYTES;
     const valueStart = offset + ENTRY_HEADER_BYTES + (this.words[word + 1] as number);
     if (valueLength === OUT_OF_LINE) {
       return this.outOfLine.get(this.bytes.readUInt32LE(valueStart)) as Buffer;
     }
     return bufferView(this.memory, this.base + valueStart, valueLength);
+  }
+
+  /** Whether the entry at `offset` holds a value (not a removal). */
+  hasValue(offset: number): boolean {
+    return this.words[(offset >> 2) + 2] !== REMOVED;
   }
 
   /**
@@ -162,22 +179,30 @@ export class KeyRing {
     return true;
   }
 
+  /**
+   * Bytes an entry of a key and a value of these lengths takes in this ring (a removal
+   * counts as a value of length 0).
+   */
+  entryBytes(keyLength: number, valueLength: number): number {
+    return entrySize(keyLength, this.hasIndex ? valueLength : ELSEWHERE);
+  }
+
   /** Whether an entry of these sizes can be appended without dropping any. */
   fits(keyLength: number, valueLength: number): boolean {
     const capacity = this.bytes.length;
-    const size = entrySize(keyLength, valueLength);
+    const size = this.entryBytes(keyLength, valueLength);
     const left = capacity - this.head;
     const skipped = left < size ? left : 0;
     return this.used + skipped + size <= capacity && this.indexed < this.entriesMax;
   }
 
   /**
-   * Appends an entry (`value` null for a removal) and indexes it as its key's newest.
-   * `fits` must have said yes.
+   * Appends an entry (`value` null for a removal; without an index only whether it is one
+   * counts) and indexes it as its key's newest. `fits` must have said yes.
    */
   append(key: Buffer, hash: number, value: Buffer | null): void {
     const capacity = this.bytes.length;
-    const valueLength = value === null ? REMOVED
+    const valueLength = value === null ? REMOVED : !this.hasIndex ? ELSEWHERE
       : value.length >= OUT_OF_LINE_BYTES ? OUT_OF_LINE : value.length;
     const size = entrySize(key.length, valueLength);
     let offset = this.head;
@@ -198,8 +223,8 @@ export class KeyRing {
       // A copy: callers reuse their buffers.
       this.outOfLine.set(id, Buffer.from(value as Buffer));
       this.bytes.writeUInt32LE(id, offset + ENTRY_HEADER_BYTES + key.length);
-    } else if (value !== null) {
-      this.bytes.set(value, offset + ENTRY_HEADER_BYTES + key.length);
+    } else if (valueLength !== REMOVED && valueLength !== ELSEWHERE) {
+      this.bytes.set(value as Buffer, offset + ENTRY_HEADER_BYTES + key.length);
     }
     this.head = next(offset, size, capacity);
     this.used += size;
@@ -273,12 +298,12 @@ export class KeyRing {
   /**
    * Calls `visit` for the newest entry of each key with start <= key < end (every such
    * entry when the ring has no index), with views of its key and value (null for a
-   * removal), oldest first. Keys are filtered by their first two bytes before any view is
-   * made: range reads are mostly one slot (a two-byte prefix) of a ring holding a second
-   * of writes.
+   * removal) and its hash, oldest first. Keys are filtered by their first two bytes before
+   * any view is made: range reads are mostly one slot (a two-byte prefix) of a ring holding
+   * a second of writes.
    */
-  forEachInRange(start: Buffer, end: Buffer, visit: (key: Buffer, value: Buffer | null) => void):
-      void {
+  forEachInRange(start: Buffer, end: Buffer,
+      visit: (key: Buffer, value: Buffer | null, hash: number) => void): void {
     const first = prefixOf(start, 0, start.length);
     const last = prefixOf(end, 0, end.length);
     const bytes = this.bytes;
@@ -288,7 +313,7 @@ export class KeyRing {
       if (prefix < first || prefix > last) return;
       const key = bytes.subarray(keyStart, keyStart + keyLength);
       if (Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0) return;
-      if (!this.hasIndex || this.slotOf(hash, offset) >= 0) visit(key, this.valueAt(offset));
+      if (!this.hasIndex || this.slotOf(hash, offset) >= 0) visit(key, this.valueAt(offset), hash);
     });
   }
 

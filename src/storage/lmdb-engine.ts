@@ -36,7 +36,7 @@ import {
 import { applyOperations, openDatabases } from './lmdb-open.js';
 import { EvictedWrites } from './evicted-writes.js';
 import { PendingWrites } from './pending-writes.js';
-import { RecordCache } from './record-cache.js';
+import { CachePut, RecordCache } from './record-cache.js';
 import { KeyFilter } from './key-filter.js';
 import { RECORD_CACHE_BYTES, RECORD_CACHE_ENTRY_BYTES_MAX } from '../config/limits.js';
 import { atTurnEnd } from '../runtime/turn-end.js';
@@ -644,31 +644,41 @@ class LmdbTable implements StorageTable {
     const hash = overlayHash(key);
     this.pending.add(key, hash, value);
     this.engine.record(this.index, key, value);
-    this.cacheWrite(key, hash, value);
-    if (this.filtered) this.filterKey(hash);
+    const held = this.cacheWrite(key, hash, value);
+    if (this.filtered) this.filterKey(hash, held);
   }
 
   /**
    * The cache takes a write after the overlay has it, so that a value the cache drops to
    * make room is known to be pending; a value it refuses is kept in EvictedWrites instead.
+   * True when the cache held a value of the key's: the table had the key already.
    */
-  private cacheWrite(key: Buffer, hash: number, value: Buffer | null): void {
+  private cacheWrite(key: Buffer, hash: number, value: Buffer | null): boolean {
     const cache = this.cache;
-    if (cache === null) return;
-    if (!cache.put(key, hash, value)) {
+    if (cache === null) return false;
+    const result = cache.put(key, hash, value);
+    if (result === CachePut.Refused) {
       (this.evicted as EvictedWrites).add(key, hash, value, this.pending.added);
     }
+    return result === CachePut.CachedOverValue;
   }
 
   get keyFilterBytes(): number {
     return (this.keyFilter?.bits ?? 0) / 8;
   }
 
-  private filterKey(hash: number): void {
+  /**
+   * Adds a put key's hash to the key filter (and to the one being built). `held`: the
+   * record cache held a value of the key's, so the key is in LMDB or pending, and the filter
+   * in use has it already (it took every key pending when its scan began, every key put
+   * since, and the scan found the others): an overwrite then skips the filter's cache miss
+   * (~2 % of SET -P 16's main thread).
+   */
+  private filterKey(hash: number, held: boolean): void {
     const filter = this.keyFilter;
     const next = this.nextKeyFilter;
     if (next !== null) next.add(hash);
-    if (filter === null) return;
+    if (filter === null || held) return;
     filter.add(hash);
     if (next === null && filter.crowded) this.buildKeyFilter();
   }
@@ -680,10 +690,22 @@ class LmdbTable implements StorageTable {
     this.cacheWrite(key, hash, null);
   }
 
+  /**
+   * The value of a key with a pending write, in a table with a record cache: the cache holds
+   * it, or, dropped or refused while pending, EvictedWrites does (see `get`).
+   */
+  private heldValue(key: Buffer, hash: number): Buffer | null {
+    const cached = (this.cache as RecordCache).peek(key, hash);
+    const value = cached !== undefined ? cached : (this.evicted as EvictedWrites).get(key, hash);
+    assert(value !== undefined, 'a pending write neither cached nor kept');
+    return value;
+  }
+
   range(start: Buffer, end: Buffer, limit: number): Array<[Buffer, Buffer]> {
     // Merge LMDB's committed entries with the overlay's pending ones; for a key in both,
     // the overlay's (newer) value or deletion wins.
-    const pending = this.pending.inRange(start, end);
+    const pending = this.pending.inRange(start, end, this.cache === null ? null
+      : (key, hash) => this.heldValue(key, hash));
     const pendingKeys = new Set(pending.map(([key]) => key.toString('latin1')));
     const result: Array<[Buffer, Buffer]> = [];
     let index = 0;

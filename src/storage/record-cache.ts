@@ -58,23 +58,41 @@ export class RecordCache {
     return this.ring.valueAt(offset);
   }
 
+  /** As `get`, without counting a hit or a miss (a range read's values, not a lookup). */
+  peek(key: Buffer, hash: number): Buffer | null | undefined {
+    const offset = this.ring.find(key, hash);
+    return offset < 0 ? undefined : this.ring.valueAt(offset);
+  }
+
   /**
    * Caches `value` (null: absent) as the value of `key`, replacing what was cached for it:
    * in place when the lengths match (a SET over a value of the same size, the common case),
-   * else as a new entry. Returns false when the value is too large to cache: then the key
-   * is not cached at all (and its older value is dropped without telling onDrop).
+   * else as a new entry. Refused when the value is too large to cache: then the key is not
+   * cached at all (and its older value is dropped without telling onDrop).
    */
-  put(key: Buffer, hash: number, value: Buffer | null): boolean {
+  put(key: Buffer, hash: number, value: Buffer | null): CachePut {
     const ring = this.ring;
     const valueLength = value === null ? 0 : value.length;
     if (ENTRY_HEADER_BYTES + key.length + valueLength > this.entryBytesMax) {
       ring.forget(key, hash);
-      return false;
+      return CachePut.Refused;
     }
     const offset = ring.find(key, hash);
-    if (offset >= 0 && ring.replaceValue(offset, value)) return true;
+    const result = offset >= 0 && ring.hasValue(offset) ? CachePut.CachedOverValue
+      : CachePut.Cached;
+    if (offset >= 0 && ring.replaceValue(offset, value)) return result;
     while (!ring.fits(key.length, valueLength)) ring.dropOldest();
     ring.append(key, hash, value);
-    return true;
+    return result;
   }
+}
+
+/** What `RecordCache.put` did. */
+export const enum CachePut {
+  /** Too large to cache: the key is not cached at all. */
+  Refused,
+  /** Cached; the key was not cached before, or cached as absent. */
+  Cached,
+  /** Cached over a value of the key's: the table held the key already. */
+  CachedOverValue,
 }

@@ -4,8 +4,8 @@
  * order at random points as the writer thread would, in a ring that starts at 64 bytes so
  * it grows (and shrinks back) all the time. A key's pending write must be the newest
  * unreleased write of that key, and a range read must list exactly those in the range.
- * Kept without an index, the writes answer range reads the same, and `mayHold` says
- * whether any unreleased write has a hash.
+ * Kept without an index (keys only), the writes answer range reads the same with the
+ * values the table gives, and `mayHold` says whether any unreleased write has a hash.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +57,15 @@ function run(seed: number, indexed: boolean): void {
     } else if (choice < 0.68) {
       const [low, high] = [KEYS[Math.floor(random.next() * KEYS.length)] as string,
         KEYS[Math.floor(random.next() * KEYS.length)] as string].sort();
-      const listed = pending.inRange(Buffer.from(low as string), Buffer.from(high as string))
+      // Kept without an index the values come from the table (its record cache): the
+      // newest write of each key, which for a pending key is its newest pending one.
+      const valueOf = (listedKey: Buffer): Buffer | null => {
+        const value = newestPending(writes, released, listedKey.toString());
+        assert.ok(value !== undefined, `value asked of ${listedKey.toString()}, not pending`);
+        return value === null ? null : Buffer.from(value);
+      };
+      const listed = pending.inRange(Buffer.from(low as string), Buffer.from(high as string),
+        indexed ? null : valueOf)
         .map(([listedKey, value]) => `${listedKey.toString()}=${value?.toString() ?? 'removed'}`);
       const expected = KEYS.filter((candidate) => candidate >= (low as string) &&
         candidate < (high as string))
@@ -80,7 +88,9 @@ function run(seed: number, indexed: boolean): void {
   // One small write after the burst: once it is released the ring shrinks back.
   pending.add(Buffer.from('last'), 1, Buffer.from('x'));
   pending.release(writes.length + 1);
-  assert.equal(pending.capacity, 64, 'an empty ring far larger than needed shrinks');
+  // (Within 4x of the 64 bytes needed: only a ring more oversized than that shrinks.)
+  assert.ok(pending.capacity <= 4 * 64,
+    `an empty ring far larger than needed shrinks (${pending.capacity} bytes)`);
 }
 
 test('pending writes equal the newest unreleased write of each key', () => {

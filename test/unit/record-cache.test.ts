@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordCache } from '../../src/storage/record-cache.js';
+import { CachePut, RecordCache } from '../../src/storage/record-cache.js';
 import { seededRandom } from '../../src/runtime/random.js';
 
 /** Test hashes with collisions on purpose: keys k0..k63 share 16 hashes. */
@@ -131,15 +131,29 @@ test('the cache tells onDrop of each value it drops for room, and put of a refus
   const cache = new RecordCache(200, 100, (key, _hash, value) => {
     dropped.push(`${key.toString()}=${value?.toString() ?? 'absent'}`);
   });
-  assert.equal(cache.put(Buffer.from('a'), 1, Buffer.alloc(40, 0x61)), true);
-  assert.equal(cache.put(Buffer.from('b'), 2, null), true);
+  assert.equal(cache.put(Buffer.from('a'), 1, Buffer.alloc(40, 0x61)), CachePut.Cached);
+  assert.equal(cache.put(Buffer.from('b'), 2, null), CachePut.Cached);
   // A new length for 'a' is a new entry: its older one is no longer its newest, so no call.
-  assert.equal(cache.put(Buffer.from('a'), 1, Buffer.from('short')), true);
+  assert.equal(cache.put(Buffer.from('a'), 1, Buffer.from('short')), CachePut.CachedOverValue);
   assert.deepEqual(dropped, []);
   for (let index = 0; index < 6; index++) {
     cache.put(Buffer.from(`k${index}`), 10 + index, Buffer.alloc(30, 0x6b));
   }
   assert.deepEqual(dropped.slice(0, 2), ['b=absent', 'a=short']);
-  assert.equal(cache.put(Buffer.from('huge'), 3, Buffer.alloc(100)), false);
+  assert.equal(cache.put(Buffer.from('huge'), 3, Buffer.alloc(100)), CachePut.Refused);
   assert.equal(cache.get(Buffer.from('huge'), 3), undefined);
+});
+
+test('put says whether the key was cached with a value (the table held it)', () => {
+  const cache = new RecordCache(4096, 1000);
+  const key = Buffer.from('k');
+  assert.equal(cache.put(key, 9, Buffer.from('one')), CachePut.Cached, 'not cached before');
+  assert.equal(cache.put(key, 9, Buffer.from('two')), CachePut.CachedOverValue, 'in place');
+  assert.equal(cache.put(key, 9, Buffer.from('three')), CachePut.CachedOverValue, 'new entry');
+  assert.equal(cache.put(key, 9, null), CachePut.CachedOverValue, 'a removal over a value');
+  assert.equal(cache.put(key, 9, null), CachePut.Cached, 'known absent before');
+  assert.equal(cache.put(key, 9, Buffer.from('four')), CachePut.Cached, 'known absent before');
+  // Another key of the same hash is not this key.
+  assert.equal(cache.put(Buffer.from('other'), 9, Buffer.from('x')), CachePut.Cached);
+  assert.equal(cache.put(Buffer.alloc(2000), 9, Buffer.from('x')), CachePut.Refused);
 });
