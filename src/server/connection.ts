@@ -254,6 +254,7 @@ export class Connection implements DispatchTarget {
   /** Runs every complete request buffered, unless backpressure asks to stop. */
   private process(): void {
     this.lastInteractionMs = this.server.clock.nowMs();
+    let nowMs = performance.now();
     for (;;) {
       if (this.closing || this.closed) break;
       if (this.mustPause()) {
@@ -267,7 +268,7 @@ export class Connection implements DispatchTarget {
         break;
       }
       if (args.length === 0) continue;
-      dispatch(this, args);
+      nowMs = dispatch(this, args, nowMs);
     }
     if (this.closed) return;
     this.queue.endOfInput();
