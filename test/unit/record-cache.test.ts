@@ -20,13 +20,19 @@ function clusteredHash(key: string): number {
   return (Number(key.slice(1)) % 16) * 4096 + 3;
 }
 
-function run(seed: number, capacity: number, hashOf: (key: string) => number): void {
+/** Distinct 30-bit hashes for distinct keys, spread over every index size. */
+function mixedHash(key: string): number {
+  return Math.imul(Number(key.slice(1)) + 1, 0x9e3779b1) >>> 2;
+}
+
+function run(seed: number, capacity: number, hashOf: (key: string) => number, keys = 64,
+    steps = 20_000): void {
   const random = seededRandom(seed);
   const cache = new RecordCache(capacity, 200);
   const model = new Map<string, string>();
   let hits = 0;
-  for (let step = 0; step < 20_000; step++) {
-    const key = `k${Math.floor(random.next() * 64)}`;
+  for (let step = 0; step < steps; step++) {
+    const key = `k${Math.floor(random.next() * keys)}`;
     const hash = hashOf(key);
     const choice = random.next();
     if (choice < 0.4) {
@@ -60,6 +66,22 @@ test('hits equal the model while entries wrap around a small ring', () => {
   for (const [seed, capacity] of [[1, 257], [2, 1000], [3, 4099], [4, 211], [5, 16384]]) {
     run(seed as number, capacity as number, spreadHash);
     run(seed as number, capacity as number, clusteredHash);
+  }
+});
+
+test('hits equal the model while the index grows from 16 slots to thousands', () => {
+  // 6000 keys in a 512 KiB ring: the index doubles ten times (every key put sets a slot),
+  // among colliding hashes too.
+  run(6, 512 * 1024, mixedHash, 6000, 60_000);
+  run(7, 512 * 1024, (key) => mixedHash(key) & 0xfff, 6000, 60_000);
+  const cache = new RecordCache(512 * 1024, 200);
+  for (let index = 0; index < 6000; index++) {
+    cache.put(Buffer.from(`k${index}`), mixedHash(`k${index}`), Buffer.from(`v${index}`));
+  }
+  assert.equal(cache.size, 6000);
+  for (let index = 0; index < 6000; index++) {
+    assert.equal(cache.get(Buffer.from(`k${index}`), mixedHash(`k${index}`))?.toString(),
+      `v${index}`);
   }
 });
 
