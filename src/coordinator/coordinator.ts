@@ -90,6 +90,8 @@ export class Coordinator implements KeyValueService {
   /** Where hints for failed replicas go (cluster mode), or null. */
   hints: HintStore | null = null;
   private selfIndex = -1;
+  /** ringSeen's only member is this node. */
+  private aloneInRing = false;
 
   constructor(
     private readonly store: LocalStore,
@@ -267,7 +269,11 @@ export class Coordinator implements KeyValueService {
     if (ring !== this.ringSeen) {
       this.ringSeen = ring;
       this.selfIndex = ring.indexOf(this.view.selfId);
+      this.aloneInRing = ring.members.length === 1 && this.selfIndex === 0;
     }
+    // A ring of this node alone holds every slot: no look-up in the slot table, a cache
+    // miss that was ~1 % of a standalone node's SET -P 16.
+    if (this.aloneInRing) return true;
     if (slot !== -1) return ring.primaryOf(slot) === this.selfIndex;
     for (const key of keys as readonly Buffer[]) {
       if (ring.primaryOf(slotOf(key)) !== this.selfIndex) return false;
