@@ -64,13 +64,17 @@ export class LocalStore {
   private readonly records: StorageTable;
   private readonly expiries: StorageTable;
   private readonly counts: DatabaseCounts[] = [];
-  /** Live keys per (database, slot): CLUSTER COUNTKEYSINSLOT and DBSIZE in cluster mode. */
+  /**
+   * Live keys per (database, slot): CLUSTER COUNTKEYSINSLOT and DBSIZE in cluster mode.
+   * Kept only by a cluster member (`clusterMember`): a standalone node has no use for them,
+   * and their update (a random slot's counter) was ~1.3 % of its SET -P 16.
+   */
   private readonly slotKeys = new Int32Array(DATABASES_COUNT * SLOTS_COUNT);
   /**
    * A 64-bit digest per slot (two 32-bit halves): the XOR of a hash of every record in the
    * slot (all databases, tombstones included), kept up to date on every write, so replicas
    * compare slots without reading them (anti-entropy, DESIGN.md section 8). Kept only by a
-   * cluster node (`digests`): nothing else reads them, they cost a standalone node's SET
+   * cluster member (`clusterMember`): nothing else reads them, they cost a standalone node's SET
    * ~5 % of its time at -P 16 (three hashes a write), and `load` computes them from the
    * data when the node starts again as a cluster member.
    */
@@ -84,8 +88,8 @@ export class LocalStore {
   writesCount = 0;
   loading = true;
 
-  /** Whether this store keeps slot digests (a cluster member's does). */
-  private readonly digests: boolean;
+  /** A cluster member's store keeps the slot digests and the per-slot key counts. */
+  private readonly clusterMember: boolean;
   /**
    * A standalone node's records reach nothing but its own LMDB, whose writer computes their
    * CRC (record.ts, checksum pending): the coordinator may encode them without one.
@@ -93,15 +97,16 @@ export class LocalStore {
   readonly checksumsDeferred: boolean;
 
   /**
-   * @param clusterMember a cluster member keeps the slot digests (`slotDigest` refuses
-   *   otherwise) and checksums every record it writes
+   * @param clusterMember a cluster member keeps the slot digests and key counts
+   *   (`slotDigest` and `keysInSlotCount` refuse otherwise) and checksums every record it
+   *   writes
    */
   constructor(
     private readonly engine: StorageEngine,
     private readonly logger: Logger,
     clusterMember = true,
   ) {
-    this.digests = clusterMember;
+    this.clusterMember = clusterMember;
     this.checksumsDeferred = !clusterMember;
     this.records = engine.table('records');
     this.expiries = engine.table('expiries');
@@ -120,7 +125,7 @@ export class LocalStore {
         total++;
         const record = this.verified(stored, bytes);
         if (record === undefined) continue;
-        if (this.digests) {
+        if (this.clusterMember) {
           this.toggleDigest(stored, murmur3(stored, DIGEST_SEED_KEY), record.bytes);
         }
         if (record.tombstone) continue;
@@ -128,8 +133,10 @@ export class LocalStore {
         const counts = this.counts[db];
         if (counts === undefined) continue;
         counts.keys++;
-        const slotIndex = db * SLOTS_COUNT + slotOf(stored);
-        this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) + 1;
+        if (this.clusterMember) {
+          const slotIndex = db * SLOTS_COUNT + slotOf(stored);
+          this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) + 1;
+        }
         if (record.expireAtMs !== 0) counts.expires++;
       }
       if (page.length < LOAD_PAGE_ENTRIES) break;
@@ -190,8 +197,9 @@ export class LocalStore {
     return this.counts[db] as DatabaseCounts;
   }
 
-  /** Live keys of a database in a slot. */
+  /** Live keys of a database in a slot (cluster members only). */
   keysInSlotCount(db: number, slot: number): number {
+    assert(this.clusterMember, 'slot key counts asked of a store that does not keep them');
     return this.slotKeys[db * SLOTS_COUNT + slot] as number;
   }
 
@@ -319,15 +327,16 @@ export class LocalStore {
     this.writesCount++;
     const counts = this.counts[db] as DatabaseCounts;
     const slotIndex = db * SLOTS_COUNT + slotOf(stored);
-    const keyHash = this.digests ? murmur3(stored, DIGEST_SEED_KEY) : 0;
+    const member = this.clusterMember;
+    const keyHash = member ? murmur3(stored, DIGEST_SEED_KEY) : 0;
     if (old !== undefined) {
-      if (this.digests) this.toggleDigest(stored, keyHash, old.bytes);
+      if (member) this.toggleDigest(stored, keyHash, old.bytes);
       const oldExpiry = old.expireAtMs;
       // Tombstones expire too (their grace period ends) but are not keys.
       if (oldExpiry !== 0) this.expiries.remove(expiryKey(oldExpiry, stored));
       if (!old.tombstone) {
         counts.keys--;
-        this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) - 1;
+        if (member) this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) - 1;
         if (oldExpiry !== 0) counts.expires--;
       }
     }
@@ -336,12 +345,12 @@ export class LocalStore {
       return true;
     }
     this.records.put(stored, record.bytes);
-    if (this.digests) this.toggleDigest(stored, keyHash, record.bytes);
+    if (member) this.toggleDigest(stored, keyHash, record.bytes);
     const expiry = record.expireAtMs;
     if (expiry !== 0) this.expiries.put(expiryKey(expiry, stored), EMPTY);
     if (!record.tombstone) {
       counts.keys++;
-      this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) + 1;
+      if (member) this.slotKeys[slotIndex] = (this.slotKeys[slotIndex] as number) + 1;
       if (expiry !== 0) counts.expires++;
     }
     return true;
@@ -393,7 +402,7 @@ export class LocalStore {
 
   /** The digest of a slot as [high, low] 32-bit halves (0, 0 for an empty slot). */
   slotDigest(slot: number): [number, number] {
-    assert(this.digests, 'slot digests asked of a store that does not keep them');
+    assert(this.clusterMember, 'slot digests asked of a store that does not keep them');
     return [this.digestHigh[slot] as number, this.digestLow[slot] as number];
   }
 

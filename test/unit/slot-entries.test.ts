@@ -62,7 +62,7 @@ test('pages of a slot list every valid record once, past corrupt ones', async ()
   }
 });
 
-test('a store that keeps no digests gets them from the data when it loads as a cluster node',
+test('a standalone store keeps no digests or slot counts; loaded as a cluster node it has them',
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ringkv-digests-'));
     const logger = pino({ level: 'silent' });
@@ -80,6 +80,8 @@ test('a store that keeps no digests gets them from the data when it loads as a c
         standalone.write(0, SLOT + (index % 3), key, record(index));
       }
       assert.throws(() => standalone.slotDigest(SLOT), /does not keep them/);
+      assert.throws(() => standalone.keysInSlotCount(0, SLOT), /does not keep them/);
+      assert.equal(standalone.countsOf(0).keys, 12);
       await engine.close();
       engine = new LmdbEngine({ dir, durability: 'no', logger });
       await engine.open();
@@ -96,6 +98,7 @@ test('a store that keeps no digests gets them from the data when it loads as a c
         }
         for (const slot of [SLOT, SLOT + 1, SLOT + 2, SLOT + 3]) {
           assert.deepEqual(reloaded.slotDigest(slot), kept.slotDigest(slot), `slot ${slot}`);
+          assert.equal(reloaded.keysInSlotCount(0, slot), kept.keysInSlotCount(0, slot));
         }
         assert.notDeepEqual(kept.slotDigest(SLOT), [0, 0]);
       } finally {
