@@ -29,9 +29,9 @@ export interface DispatchTarget extends Client {
 /**
  * Runs one request. `startedMs` is when it started (performance.now): the connection passes
  * the value the previous request of the same batch returned, so a pipelined batch of n
- * requests reads the clock n + 1 times instead of 2n (two reads were ~2.5 % of a SET -P 16's
- * main thread); the next request's decoding, a fraction of a microsecond, then counts in
- * its time. Returns when it ended.
+ * requests reads the clock n + 1 times instead of 2n (the reads were ~2 % of a SET -P 16's
+ * main thread, 1 % now); the next request's decoding, a fraction of a microsecond, then
+ * counts in its time. Returns when it ended.
  */
 export function dispatch(client: DispatchTarget, args: Buffer[], startedMs: number): number {
   const first = args[0] as Buffer;

@@ -18,7 +18,7 @@
  *    come (at most half its slots used), up to the size the ring's capacity allows: sized
  *    for the capacity from the start, the record cache's index was 16 MiB for its 64 MiB
  *    ring whatever the keys, and with 100k keys its lookups (SET reads the old record)
- *    missed more: 7.8-8.1 % of SET -P 16's main thread against 5.3-6.0 % with 2 MiB.
+ *    missed more: 7.6-7.9 % of SET -P 16's main thread against 4.0-4.3 % with 2 MiB.
  *  - A ring made without an index (`hasIndex` false) is a queue of keys only: each entry
  *    says whether it was a removal, but no value bytes are kept (value length ELSEWHERE;
  *    `valueAt` gives an empty view), appends and drops touch no index, and `find`, `forget`

@@ -74,9 +74,9 @@ export class LocalStore {
    * A 64-bit digest per slot (two 32-bit halves): the XOR of a hash of every record in the
    * slot (all databases, tombstones included), kept up to date on every write, so replicas
    * compare slots without reading them (anti-entropy, DESIGN.md section 8). Kept only by a
-   * cluster member (`clusterMember`): nothing else reads them, they cost a standalone node's SET
-   * ~5 % of its time at -P 16 (three hashes a write), and `load` computes them from the
-   * data when the node starts again as a cluster member.
+   * cluster member (`clusterMember`): nothing else reads them, they cost a standalone
+   * node's SET ~5 % of its time at -P 16 (three hashes a write), and `load` computes them
+   * from the data when the node starts again as a cluster member.
    */
   private readonly digestHigh = new Uint32Array(SLOTS_COUNT);
   private readonly digestLow = new Uint32Array(SLOTS_COUNT);

@@ -160,8 +160,12 @@ export class PendingWrites {
     });
     const writes: Array<[Buffer, Buffer | null]> = [];
     for (const [key, value, hash] of found.values()) {
-      const now = valueOf === null || this.hasIndex ? value : valueOf(key, hash);
-      writes.push([key, now === null || now === value ? now : Buffer.from(now)]);
+      if (this.hasIndex) {
+        writes.push([key, value]);
+      } else {
+        const now = (valueOf as (key: Buffer, hash: number) => Buffer | null)(key, hash);
+        writes.push([key, now === null ? null : Buffer.from(now)]);
+      }
     }
     return writes.sort((a, b) => Buffer.compare(a[0], b[0]));
   }
