@@ -61,14 +61,21 @@ async function storedBytes(dir: string): Promise<Array<Buffer | undefined>> {
   }
 }
 
+/** An engine on `dir` and a store over it, loaded. */
+async function openStore(dir: string, clusterMember: boolean):
+    Promise<{ engine: LmdbEngine; store: LocalStore }> {
+  const engine = new LmdbEngine({ dir, durability: 'no', logger });
+  await engine.open();
+  const store = new LocalStore(engine, logger, clusterMember);
+  await store.load();
+  return { engine, store };
+}
+
 test('a standalone store reads its pending-checksum records; LMDB gets them complete',
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ringkv-pending-crc-'));
-    const engine = new LmdbEngine({ dir, durability: 'no', logger });
+    const { engine, store } = await openStore(dir, false);
     try {
-      await engine.open();
-      const store = new LocalStore(engine, logger, false);
-      await store.load();
       assert.equal(store.checksumsDeferred, true);
       for (let index = 0; index < KEYS; index++) {
         store.write(0, SLOT, keyOf(index), new StoredRecord(encodeRecord(fieldsOf(index), false)));
@@ -98,15 +105,12 @@ test('a standalone store reads its pending-checksum records; LMDB gets them comp
       });
       // Loaded again, as a standalone node or as a cluster member, every record is valid.
       for (const clusterMember of [false, true]) {
-        const reopened = new LmdbEngine({ dir, durability: 'no', logger });
+        const reopened = await openStore(dir, clusterMember);
         try {
-          await reopened.open();
-          const store = new LocalStore(reopened, logger, clusterMember);
-          await store.load();
-          assert.equal(store.countsOf(0).keys, KEYS - KEYS / 3);
-          assert.equal(store.corruptRecords, 0);
+          assert.equal(reopened.store.countsOf(0).keys, KEYS - KEYS / 3);
+          assert.equal(reopened.store.corruptRecords, 0);
         } finally {
-          await reopened.close();
+          await reopened.engine.close();
         }
       }
     } finally {
@@ -138,11 +142,8 @@ test('the commit-log replay stores pending-checksum records complete', async () 
 
 test('a cluster member reads a pending-checksum record as corrupt', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ringkv-pending-member-'));
-  const engine = new LmdbEngine({ dir, durability: 'no', logger });
+  const { engine, store } = await openStore(dir, true);
   try {
-    await engine.open();
-    const store = new LocalStore(engine, logger, true);
-    await store.load();
     assert.equal(store.checksumsDeferred, false);
     store.write(0, SLOT, keyOf(1), new StoredRecord(encodeRecord(fieldsOf(1))));
     store.write(0, SLOT, keyOf(2), new StoredRecord(encodeRecord(fieldsOf(2), false)));
