@@ -3,8 +3,9 @@
  * writer had not committed (lmdb-engine.ts): a read that misses the cache finds them here
  * before it would read an older value from LMDB. The record cache drops its oldest entries
  * when full and does not take values over its entry limit; a table whose pending writes
- * are kept without an index (pending-writes.ts) relies on the cache for their values, so
- * whatever the cache drops while the key may be pending comes here.
+ * are kept without an index (pending-writes.ts: keys only) relies on the cache for their
+ * values, in point and range reads, so whatever the cache drops while the key may be
+ * pending comes here.
  *
  * Each value stays until every write pending when it came here is committed: then LMDB
  * holds it or a newer value. A newer write of the key before then needs no forgetting

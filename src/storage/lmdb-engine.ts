@@ -501,14 +501,16 @@ function report(listeners: DurabilityListener[], tokens: unknown[], error: Error
  * the cache itself: every write goes into the cache, which may drop values only to make
  * room, and a value it drops while its key may have an uncommitted write (or refuses as too
  * large) is kept in EvictedWrites until that write is committed. So the overlay needs no
- * index there, and a write costs one copy into it instead of an index insert (a cache miss
- * on a random key) and a removal later: SET -P 16, main thread 4.6-5.0 -> 4.1-4.3 us a
- * request in 4 alternating pairs (bench/RESULTS.md).
+ * index there, nor the values: a write costs a copy of its key into it instead of an index
+ * insert (a cache miss on a random key) and a removal later (SET -P 16, main thread
+ * 4.6-5.0 -> 4.1-4.3 us a request in 4 alternating pairs), and no copy of its value
+ * (3.85 -> 3.48 us; bench/RESULTS.md).
  *
  * A table read by key also has a KeyFilter (key-filter.ts) of every key it may hold: once
  * its scan of LMDB is done, a key the filter never saw is absent without an LMDB read.
- * Range reads merge the overlay's writes in the range with LMDB's: they are rare next to
- * point reads and writes.
+ * Range reads merge the overlay's writes in the range with LMDB's (with a cache, the
+ * overlay names the keys and the cache or EvictedWrites gives their values): they are
+ * rare next to point reads and writes.
  */
 class LmdbTable implements StorageTable {
   readonly pending: PendingWrites;

@@ -90,11 +90,6 @@ export class LocalStore {
 
   /** A cluster member's store keeps the slot digests and the per-slot key counts. */
   private readonly clusterMember: boolean;
-  /**
-   * A standalone node's records reach nothing but its own LMDB, whose writer computes their
-   * CRC (record.ts, checksum pending): the coordinator may encode them without one.
-   */
-  readonly checksumsDeferred: boolean;
 
   /**
    * @param clusterMember a cluster member keeps the slot digests and key counts
@@ -107,7 +102,6 @@ export class LocalStore {
     clusterMember = true,
   ) {
     this.clusterMember = clusterMember;
-    this.checksumsDeferred = !clusterMember;
     this.records = engine.table('records');
     this.expiries = engine.table('expiries');
     for (let db = 0; db < DATABASES_COUNT; db++) this.counts.push({ keys: 0, expires: 0 });
@@ -195,6 +189,14 @@ export class LocalStore {
 
   countsOf(db: number): DatabaseCounts {
     return this.counts[db] as DatabaseCounts;
+  }
+
+  /**
+   * A standalone node's records reach nothing but its own LMDB, whose writer computes their
+   * CRC (record.ts, checksum pending): the coordinator may encode them without one.
+   */
+  get checksumsDeferred(): boolean {
+    return !this.clusterMember;
   }
 
   /** Live keys of a database in a slot (cluster members only). */
