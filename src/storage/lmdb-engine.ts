@@ -67,18 +67,17 @@ export interface LmdbEngineOptions {
 
 const EVERYSEC_SYNC_MS = 1000;
 /**
- * How long logged groups gather before they go to the writer thread in one message. With
- * 100k random keys, 500 ms batches made SET -P 1 about a third faster than 100 ms ones on
- * 2 cores (fewer pages copied and written per put, fewer writer wake-ups); the overlay and
- * the commit log hold the batch meanwhile. A smaller batch waits longer, up to
- * HANDOFF_MS_MAX: a transaction copies and writes most leaf pages of a large table whether
- * it holds 5k puts or 20k, so a cluster node taking a third of the writes each paid three
- * times as much per put (bench/RESULTS.md).
+ * How long logged groups gather before they go to the writer thread in one message, unless
+ * STAGING_BYTES_MAX comes first; the record cache, the overlay and the commit log hold the
+ * batch meanwhile. A transaction copies and writes most leaf pages of a large table whether
+ * it holds 5k puts or 40k, so the per-put cost falls with the batch: 500 ms batches made
+ * SET -P 1 about a third faster than 100 ms ones on 2 cores, and a cluster node, taking a
+ * third of the writes each, paid three times as much per put as a single node at 500 ms.
+ * Batches of up to 2 s (or 8 MiB): single node SET -P 1 p99 2.9-3.8 -> 2.3-2.8 ms (5 of 5
+ * pairs), cluster writer CPU per SET 10.2-11.1 -> 9.3-9.9 us (4 of 4 pairs); SET -P 16
+ * fills 8 MiB in ~150 ms either way (bench/RESULTS.md).
  */
-const HANDOFF_MS = 500;
-const HANDOFF_MS_MAX = 2000;
-/** Staged bytes that go at HANDOFF_MS; fewer wait for HANDOFF_MS_MAX. */
-const HANDOFF_BYTES_MIN = 2 * 1024 * 1024;
+const HANDOFF_MS = 2000;
 const STAGING_BYTES_MIN = 64 * 1024;
 /** Staged bytes that are handed over at once (bounds the copy and the transaction). */
 const STAGING_BYTES_MAX = 8 * 1024 * 1024;
@@ -125,9 +124,7 @@ export class LmdbEngine implements StorageEngine {
    */
   private spareStaging: ArrayBuffer[] = [];
   private handoffTimer: NodeJS.Timeout | null = null;
-  /** HANDOFF_MS periods the staged groups have waited. */
-  private handoffWaits = 0;
-  private readonly handOffBound = (): void => this.handOffWhenDue();
+  private readonly handOffBound = (): void => this.handOff();
   /** Set by close: key filter scans stop. */
   closing = false;
 
@@ -317,20 +314,8 @@ export class LmdbEngine implements StorageEngine {
     if (this.staged >= STAGING_BYTES_MAX) {
       this.handOff();
     } else if (this.handoffTimer === null) {
-      this.handoffWaits = 0;
       this.handoffTimer = setTimeout(this.handOffBound, HANDOFF_MS);
     }
-  }
-
-  /** The handoff timer: a small batch waits longer (up to HANDOFF_MS_MAX) to grow. */
-  private handOffWhenDue(): void {
-    this.handoffTimer = null;
-    this.handoffWaits++;
-    if (this.staged < HANDOFF_BYTES_MIN && this.handoffWaits * HANDOFF_MS < HANDOFF_MS_MAX) {
-      this.handoffTimer = setTimeout(this.handOffBound, HANDOFF_MS);
-      return;
-    }
-    this.handOff();
   }
 
   /** Transfers the staged groups to the writer thread. */
