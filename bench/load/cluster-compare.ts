@@ -15,10 +15,12 @@ import {
   levelName, parseClusterOptions, REPLICATION_FACTOR, ROUTING_LABELS, USAGE,
   type ClusterCompareOptions, type Routing,
 } from './cluster-options.js';
-import { query, startRedisCluster, startRingkvCluster } from './cluster-processes.js';
+import {
+  query, startFloorCluster, startRedisCluster, startRingkvCluster,
+} from './cluster-processes.js';
 import {
   aggregateCluster, CLUSTER_TARGETS, clusterTargetChecks, formatClusterSamples, formatEntries,
-  REDIS_CLUSTER, ringkvSystem, supports, type ClusterSample, type System,
+  NODE_FLOOR, REDIS_CLUSTER, ringkvSystem, supports, type ClusterSample, type System,
 } from './cluster-summary.js';
 import { formatProfile, parseCpuProfile, sourceLocator, summariseProfile } from './cpu-profile.js';
 import { describeMachine, formatMachine, type Machine } from './machine.js';
@@ -111,6 +113,16 @@ async function startSystems(options: ClusterCompareOptions, cleanup: Cleanup):
     systems.push({ system: REDIS_CLUSTER, keyPorts: redis.masterPorts });
     targets.push({ system: REDIS_CLUSTER, routing: 'cluster', port: redis.masterPorts[0] ?? 0 });
   }
+  if (options.floor) {
+    const ports = await startFloorCluster(options.valueBytes, cleanup, log);
+    checkNotInterrupted();
+    log(`Node floor: ports ${ports.join(', ')}`);
+    // It stores nothing: no keys to count.
+    systems.push({ system: NODE_FLOOR, keyPorts: [] });
+    for (const routing of options.routings) {
+      targets.push({ system: NODE_FLOOR, routing, port: ports[0] ?? 0 });
+    }
+  }
   for (const level of options.levels) {
     const startedMs = Date.now();
     const cluster = await startRingkvCluster(
@@ -149,6 +161,7 @@ function systemName(system: System): string {
 async function describeKeys(systems: readonly Running[]): Promise<string> {
   const counts: string[] = [];
   for (const { system, keyPorts } of systems) {
+    if (keyPorts.length === 0) continue;
     counts.push(`${systemName(system)} ${formatRps(await countKeys(keyPorts))}`);
   }
   return counts.join(', ');
@@ -188,8 +201,12 @@ function settingsText(options: ClusterCompareOptions): string {
     + 'Single entry: every connection to one node (a RingKV node coordinates any key; a Redis '
     + 'Cluster node answers MOVED for keys it does not own, so n/a). --cluster: '
     + 'redis-benchmark --cluster, which reads the slot map and sends each client\'s keys to '
-    + 'the node owning their slot (RingKV shows the ring as slots, every node a master). All '
-    + 'servers and redis-benchmark share the same cores.';
+    + 'the node owning their slot (RingKV shows the ring as slots, every node a master). '
+    + (options.floor ? 'Node floor: bench/load/cluster-floor.ts, three Node processes that '
+      + 'send each SET to both other nodes and answer at the first acknowledgement, and each '
+      + 'GET to one other node, in canned messages the size of RingKV\'s (no parsing, no '
+      + 'storage): what any Node cluster replicating to three nodes can reach that day. ' : '')
+    + 'All servers and redis-benchmark share the same cores.';
 }
 
 interface Outcome {

@@ -43,6 +43,8 @@ export interface ClusterCompareOptions {
   readonly levels: readonly Level[];
   readonly routings: readonly Routing[];
   readonly gossipIntervalMs: number;
+  /** Also measure the Node floor of a 3-node cluster (cluster-floor.ts). */
+  readonly floor: boolean;
   readonly write: boolean;
   readonly resultsPath: string;
   readonly profile: boolean;
@@ -70,6 +72,8 @@ requests/s, p50 and p99, the RingKV/Redis Cluster ratios and the QUORUM target c
                            (default 1/1,2/2,3/3; with --profile: 2/2, one level only)
   --routing entry,cluster  which routings to run (default both)
   --gossip-interval MS     RingKV --cluster-gossip-interval (default 200)
+  --floor                  also measure the Node floor: three Node processes that exchange
+                           the messages of a QUORUM write or read and do nothing else
   --write                  replace the cluster-compare section of the results file
   --results PATH           results file (default bench/RESULTS.md)
   --profile                one round against one RingKV cluster whose entry node runs under
@@ -138,6 +142,7 @@ export function parseClusterOptions(argv: readonly string[]): ClusterCompareOpti
       'levels': { type: 'string' },
       'routing': { type: 'string' },
       'gossip-interval': { type: 'string' },
+      'floor': { type: 'boolean' },
       'write': { type: 'boolean' },
       'results': { type: 'string' },
       'profile': { type: 'boolean' },
@@ -167,6 +172,7 @@ export function parseClusterOptions(argv: readonly string[]): ClusterCompareOpti
       .sort((a, b) => ROUTINGS.indexOf(a) - ROUTINGS.indexOf(b)),
     gossipIntervalMs: integer('gossip-interval', values['gossip-interval'], 200,
       GOSSIP_INTERVAL_MIN_MS, GOSSIP_INTERVAL_MAX_MS),
+    floor: values.floor === true,
     write: values.write === true,
     resultsPath: values.results ?? 'bench/RESULTS.md',
     profile,

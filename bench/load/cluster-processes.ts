@@ -2,7 +2,8 @@
  * The clusters cluster-compare.ts measures, each on free ports with temporary directories
  * and every process registered with the Cleanup: a 3-node RingKV cluster (optionally with
  * its entry node under `node --cpu-prof`) and a Redis Cluster of 3 masters with one replica
- * each, created with `redis-cli --cluster create`. Both return only once formed.
+ * each, created with `redis-cli --cluster create`. Both return only once formed. With
+ * --floor also the Node floor of a 3-node cluster (cluster-floor.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import {
 } from '../../test/helpers/cluster.js';
 import { freePort } from '../../test/helpers/ports.js';
 import {
-  startNode, startRedis, temporaryDirectory, type ServerProcess,
+  startNode, startRedis, startScript, temporaryDirectory, type ServerProcess,
 } from '../../test/helpers/processes.js';
 import { RespClient } from '../../test/helpers/resp-client.js';
 import { waitFor } from '../../test/helpers/wait.js';
@@ -274,4 +275,27 @@ async function waitRedisFormed(ports: readonly number[]): Promise<number[]> {
       .map((line) => Number(/:(\d+)@/.exec(line.address)?.[1]));
     return masters.length === REDIS_MASTERS ? masters : undefined;
   }, FORM_TIMEOUT_MS, POLL_INTERVAL_MS);
+}
+
+const FLOOR_CLUSTER_SCRIPT = new URL('./cluster-floor.js', import.meta.url).pathname;
+
+/** The Node floor's three nodes; returns their client ports, the first one's first. */
+export async function startFloorCluster(valueBytes: number, cleanup: Cleanup,
+    log: (line: string) => void): Promise<number[]> {
+  return await withPortRetries('Node floor cluster', async () => {
+    const others = [await freePort(), await freePort()];
+    const peerPorts = [await freePort(), await freePort(), await freePort()];
+    // Resolves once the first node answers PING: every peer port listens by then.
+    const server = await startScript(FLOOR_CLUSTER_SCRIPT, ['--ports', others.join(','),
+      '--peer-ports', peerPorts.join(','), '--value-bytes', String(valueBytes)]);
+    registered(server, 'Node floor cluster', cleanup);
+    const ports = [server.port, ...others];
+    await waitFor(`the Node floor on ports ${ports.join(', ')}`, async () => {
+      for (const port of ports) {
+        if (await query(port, 'PING').catch(() => undefined) !== 'PONG') return undefined;
+      }
+      return true;
+    }, FORM_TIMEOUT_MS, POLL_INTERVAL_MS);
+    return ports;
+  }, log);
 }

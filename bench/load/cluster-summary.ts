@@ -12,14 +12,17 @@ import {
 } from './summary.js';
 
 export interface System {
-  /** 'redis' or 'ringkv-R-W'. */
+  /** 'redis', 'floor' or 'ringkv-R-W'. */
   readonly id: string;
   readonly label: string;
-  /** RingKV's read/write levels; undefined for Redis Cluster. */
+  /** RingKV's read/write levels; undefined for Redis Cluster and the Node floor. */
   readonly level: Level | undefined;
 }
 
 export const REDIS_CLUSTER: System = { id: 'redis', label: 'Redis Cluster', level: undefined };
+
+/** cluster-floor.ts: three Node processes exchanging a QUORUM cluster's messages, no more. */
+export const NODE_FLOOR: System = { id: 'floor', label: 'Node floor', level: undefined };
 
 export function ringkvSystem(level: Level): System {
   return { id: `ringkv-${level.read}-${level.write}`, label: 'RingKV', level };
@@ -27,7 +30,7 @@ export function ringkvSystem(level: Level): System {
 
 /** What the system can be asked through: Redis Cluster nodes answer MOVED for foreign keys. */
 export function supports(system: System, routing: Routing): boolean {
-  return system.level !== undefined || routing === 'cluster';
+  return system.id !== REDIS_CLUSTER.id || routing === 'cluster';
 }
 
 export interface ClusterSample {
