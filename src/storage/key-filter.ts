@@ -12,6 +12,8 @@
  * done without a filter); never the reverse. Pure: no I/O.
  */
 
+import { assert } from '../util/assert.js';
+
 const BLOCK_WORDS = 16;
 const BLOCK_BITS = BLOCK_WORDS * 32;
 /** Bits set per key, each picked by POSITION_BITS bits of the mixed hash (log2 BLOCK_BITS). */
@@ -19,7 +21,13 @@ const PROBES = 3;
 const POSITION_BITS = 9;
 /** Bits per key the filter is sized for; at half of it, it asks to be rebuilt larger. */
 export const FILTER_BITS_PER_KEY = 16;
-const FILTER_BITS_MIN = 1 << 20;
+/**
+ * 1 MiB, for 512k keys. Every rebuild scans all of LMDB's keys: with 128 KiB at least, a
+ * node filling from empty rebuilt at 131k and 262k keys, and those scans were 2.5 % of the
+ * main threads' CPU in a profile of a fresh 3-node cluster under redis-benchmark --cluster
+ * SET. The megabyte is allocated zeroed and touched as keys arrive.
+ */
+export const FILTER_BITS_MIN = 1 << 23;
 /** 32 MiB: past about 16 million keys the false positive rate rises instead. */
 export const FILTER_BITS_MAX = 1 << 28;
 
@@ -32,9 +40,14 @@ export class KeyFilter {
    */
   added = 0;
 
-  /** A filter for about `keys` keys (16 bits each, a power of two, within bounds). */
-  constructor(keys: number) {
-    let bits = FILTER_BITS_MIN;
+  /**
+   * A filter for about `keys` keys (16 bits each, a power of two, within bounds); `bitsMin`
+   * (a power of two) is for tests that need rebuilds without millions of keys.
+   */
+  constructor(keys: number, bitsMin = FILTER_BITS_MIN) {
+    assert(bitsMin >= BLOCK_BITS && (bitsMin & (bitsMin - 1)) === 0 && bitsMin <= FILTER_BITS_MAX,
+      'key filter minimum is a power of two of whole blocks');
+    let bits = bitsMin;
     while (bits < keys * FILTER_BITS_PER_KEY && bits < FILTER_BITS_MAX) bits *= 2;
     this.words = new Uint32Array(bits / 32);
     this.blockMask = bits / BLOCK_BITS - 1;

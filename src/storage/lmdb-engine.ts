@@ -37,7 +37,7 @@ import { applyOperations, openDatabases } from './lmdb-open.js';
 import { EvictedWrites } from './evicted-writes.js';
 import { PendingWrites } from './pending-writes.js';
 import { CachePut, RecordCache } from './record-cache.js';
-import { KeyFilter } from './key-filter.js';
+import { FILTER_BITS_MIN, KeyFilter } from './key-filter.js';
 import { RECORD_CACHE_BYTES, RECORD_CACHE_ENTRY_BYTES_MAX } from '../config/limits.js';
 import { atTurnEnd } from '../runtime/turn-end.js';
 
@@ -63,6 +63,8 @@ export interface LmdbEngineOptions {
   logger: Logger;
   /** Bytes of the records table's cache (default RECORD_CACHE_BYTES; tests make it small). */
   recordCacheBytes?: number;
+  /** Bits of the smallest key filter (default FILTER_BITS_MIN; tests make it small). */
+  keyFilterBitsMin?: number;
 }
 
 const EVERYSEC_SYNC_MS = 1000;
@@ -255,6 +257,10 @@ export class LmdbEngine implements StorageEngine {
   /** Bytes of the records table's key filter in use (0 until its first scan ends). */
   get keyFilterBytes(): number {
     return (this.table('records') as LmdbTable).keyFilterBytes;
+  }
+
+  get keyFilterBitsMin(): number {
+    return this.options.keyFilterBitsMin ?? FILTER_BITS_MIN;
   }
 
   /** Values the record cache dropped while pending, kept for reads until committed. */
@@ -544,7 +550,9 @@ class LmdbTable implements StorageTable {
       this.pending = pending;
     }
     // Puts made before the scan starts must reach the filter it builds.
-    if (filtered) this.nextKeyFilter = new KeyFilter(2 * entryCount(database));
+    if (filtered) {
+      this.nextKeyFilter = new KeyFilter(2 * entryCount(database), engine.keyFilterBitsMin);
+    }
   }
 
   /** Values kept for reads because the cache dropped them while they were pending. */
@@ -568,7 +576,8 @@ class LmdbTable implements StorageTable {
   buildKeyFilter(): void {
     if (!this.filtered) return;
     const building = this.nextKeyFilter ?? new KeyFilter(
-      2 * Math.max(entryCount(this.database), this.keyFilter?.added ?? 0));
+      2 * Math.max(entryCount(this.database), this.keyFilter?.added ?? 0),
+      this.engine.keyFilterBitsMin);
     this.nextKeyFilter = building;
     this.pending.forEachHash((hash) => building.add(hash));
     // A failed scan leaves the filter in use (none at first: reads go to LMDB).

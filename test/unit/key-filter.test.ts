@@ -4,7 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FILTER_BITS_MAX, FILTER_BITS_PER_KEY, KeyFilter } from '../../src/storage/key-filter.js';
+import {
+  FILTER_BITS_MAX, FILTER_BITS_MIN, FILTER_BITS_PER_KEY, KeyFilter,
+} from '../../src/storage/key-filter.js';
 import { seededRandom } from '../../src/runtime/random.js';
 
 function hashes(seed: number, count: number): number[] {
@@ -33,8 +35,10 @@ test('keys never added are mostly reported absent at the size asked for', () => 
 
 test('a filter sizes itself in powers of two within bounds and asks to grow when crowded', () => {
   const small = new KeyFilter(0);
-  assert.equal(small.bits, 1 << 20);
-  assert.equal(new KeyFilter(100_000).bits, 1 << 21);
+  assert.equal(small.bits, FILTER_BITS_MIN);
+  const keysAtMinimum = FILTER_BITS_MIN / FILTER_BITS_PER_KEY;
+  assert.equal(new KeyFilter(keysAtMinimum).bits, FILTER_BITS_MIN);
+  assert.equal(new KeyFilter(keysAtMinimum + 1).bits, 2 * FILTER_BITS_MIN);
   assert.equal(new KeyFilter(10 ** 9).bits, FILTER_BITS_MAX);
   const keysFit = small.bits / FILTER_BITS_PER_KEY;
   // Overwrites of keys already in it do not count: it must follow keys, not writes.

@@ -117,7 +117,10 @@ test('the key filter keeps every key through its scan and a rebuild larger', asy
   // More keys than the smallest filter is sized for: the filter grows (a second scan) while
   // keys keep coming, some only in LMDB, some only pending, some put during the scans.
   const dir = mkdtempSync(join(tmpdir(), 'ringkv-engine-'));
-  let engine = new LmdbEngine({ dir, durability: 'no', logger, recordCacheBytes: 4096 });
+  // A filter for 64k keys (the default is for 512k): 150k keys make it rebuild larger.
+  const options = { dir, durability: 'no' as const, logger, recordCacheBytes: 4096,
+    keyFilterBitsMin: 1 << 20 };
+  let engine = new LmdbEngine(options);
   const keyOf = (index: number): Buffer => Buffer.from(`filtered-key-${index}`);
   const KEYS_TOTAL = 150_000;
   try {
@@ -125,7 +128,7 @@ test('the key filter keeps every key through its scan and a rebuild larger', asy
     let table = engine.table('records');
     for (let index = 0; index < 20_000; index++) table.put(keyOf(index), keyOf(index));
     await engine.close();
-    engine = new LmdbEngine({ dir, durability: 'no', logger, recordCacheBytes: 4096 });
+    engine = new LmdbEngine(options);
     await engine.open();
     table = engine.table('records');
     // Put while the first scan runs, commit some, leave the rest pending.
@@ -133,6 +136,10 @@ test('the key filter keeps every key through its scan and a rebuild larger', asy
     await engine.flush();
     for (let index = 60_000; index < KEYS_TOTAL; index++) table.put(keyOf(index), keyOf(index));
     await engine.keyFiltersBuilt();
+    // Started at the minimum, so a larger filter means a rebuild.
+    assert.equal(engine.keyFilterBitsMin, options.keyFilterBitsMin);
+    assert.ok(engine.keyFilterBytes > options.keyFilterBitsMin / 8,
+      `rebuilt larger: ${engine.keyFilterBytes} bytes`);
     // Committed: reads of every key now pass the filter (the overlay no longer has them).
     await engine.flush();
     for (let index = 0; index < KEYS_TOTAL; index += 7) {
