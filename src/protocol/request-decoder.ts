@@ -100,6 +100,11 @@ export class RequestDecoder {
     }
     this.waitingForLine = false;
     this.waitingForBytes = 0;
+    // The usual case, a chunk of whole requests after the last one was consumed: no array.
+    if (this.deferred.length === 0 && this.position >= this.buffer.length) {
+      this.setBuffer(chunk);
+      return;
+    }
     const parts = this.deferred;
     parts.push(chunk);
     this.deferred = [];
