@@ -59,11 +59,19 @@ export class ReplyWriter {
 
   /** Returns everything written since the last take, in order, or null when nothing was. */
   take(): Buffer[] | null {
-    if (this.position > this.start) {
-      this.chunks.push(this.slab.subarray(this.start, this.position));
+    const written = this.position > this.start;
+    if (this.chunks.length === 0) {
+      if (!written) return null;
+      // The usual case, one run of slab bytes: an array of exactly one (pushing onto an
+      // empty array allocates room for 17).
+      const only = this.sharedReply() ?? this.slab.subarray(this.start, this.position);
+      this.start = this.position;
+      return [only];
+    }
+    if (written) {
+      this.chunks.push(this.sharedReply() ?? this.slab.subarray(this.start, this.position));
       this.start = this.position;
     }
-    if (this.chunks.length === 0) return null;
     const chunks = this.chunks;
     this.chunks = [];
     return chunks;
@@ -250,6 +258,24 @@ export class ReplyWriter {
       value -= digit * divisor;
       divisor /= 10;
     }
+  }
+
+  /**
+   * The shared constant whose bytes are exactly those written since the last take (+OK,
+   * :1 or :0), or null. Most flushes of a SET (and of a replica's PEER.PUT) carry one such
+   * reply: the constant goes to the socket instead of a new view of the slab, one object
+   * less per reply for the young-generation collector.
+   */
+  private sharedReply(): Buffer | null {
+    const length = this.position - this.start;
+    if (length !== 5 && length !== 4) return null;
+    const slab = this.slab;
+    const at = this.start;
+    const candidate = length === 5 ? OK : slab[at + 1] === 49 ? ONE : ZERO;
+    for (let index = 0; index < length; index++) {
+      if (slab[at + index] !== candidate[index]) return null;
+    }
+    return candidate;
   }
 
   /** Makes room for `bytes` more bytes, moving to a fresh slab when this one is full. */
