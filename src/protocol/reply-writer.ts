@@ -59,19 +59,12 @@ export class ReplyWriter {
 
   /** Returns everything written since the last take, in order, or null when nothing was. */
   take(): Buffer[] | null {
-    const written = this.position > this.start;
     if (this.chunks.length === 0) {
-      if (!written) return null;
       // The usual case, one run of slab bytes: an array of exactly one (pushing onto an
       // empty array allocates room for 17).
-      const only = this.sharedReply() ?? this.slab.subarray(this.start, this.position);
-      this.start = this.position;
-      return [only];
+      return this.position > this.start ? [this.takeRun()] : null;
     }
-    if (written) {
-      this.chunks.push(this.sharedReply() ?? this.slab.subarray(this.start, this.position));
-      this.start = this.position;
-    }
+    this.sealSlab();
     const chunks = this.chunks;
     this.chunks = [];
     return chunks;
@@ -289,10 +282,14 @@ export class ReplyWriter {
 
   /** Moves the bytes written into the slab since the last take into the chunk list. */
   private sealSlab(): void {
-    if (this.position > this.start) {
-      this.chunks.push(this.slab.subarray(this.start, this.position));
-      this.start = this.position;
-    }
+    if (this.position > this.start) this.chunks.push(this.takeRun());
+  }
+
+  /** The slab bytes written since the last take, as a shared constant or a view. */
+  private takeRun(): Buffer {
+    const run = this.sharedReply() ?? this.slab.subarray(this.start, this.position);
+    this.start = this.position;
+    return run;
   }
 }
 

@@ -75,9 +75,9 @@ const EVERYSEC_SYNC_MS = 1000;
  * it holds 5k puts or 40k, so the per-put cost falls with the batch: 500 ms batches made
  * SET -P 1 about a third faster than 100 ms ones on 2 cores, and a cluster node, taking a
  * third of the writes each, paid three times as much per put as a single node at 500 ms.
- * Batches of up to 2 s (or 8 MiB): single node SET -P 1 p99 2.9-3.8 -> 2.3-2.8 ms (5 of 5
- * pairs), cluster writer CPU per SET 10.2-11.1 -> 9.3-9.9 us (4 of 4 pairs); SET -P 16
- * fills 8 MiB in ~150 ms either way (bench/RESULTS.md).
+ * Batches of up to 2 s (or 8 MiB) lowered single node SET -P 1 p99 in 8 of 10 pairs and
+ * the cluster writers' CPU per SET in 4 of 4 (bench/RESULTS.md, eighth session); SET -P 16
+ * fills 8 MiB in ~150 ms either way.
  */
 const HANDOFF_MS = 2000;
 const STAGING_BYTES_MIN = 64 * 1024;
@@ -259,6 +259,7 @@ export class LmdbEngine implements StorageEngine {
     return (this.table('records') as LmdbTable).keyFilterBytes;
   }
 
+  /** Bits of the smallest key filter a table builds (LmdbEngineOptions.keyFilterBitsMin). */
   get keyFilterBitsMin(): number {
     return this.options.keyFilterBitsMin ?? FILTER_BITS_MIN;
   }
