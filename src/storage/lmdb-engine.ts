@@ -87,10 +87,11 @@ const STAGING_BYTES_MAX = 8 * 1024 * 1024;
 const STAGING_SPARES_MAX = 2;
 /**
  * Keys read per step of a key filter's scan of a table (the event loop runs between). A
- * rebuild scans every key (again each time the keys double: past 128k, 256k, ...), and a
- * step of 4096 keys held the event loop 1.3 ms (median, 300k keys, idle machine; about
- * twice that in a loaded cluster's profile), long enough to show in the p99 of requests
- * waiting behind it. A step of 1024 keys holds it 0.26 ms.
+ * build scans every key (at start, then again each time the keys outgrow the filter: past
+ * 1M keys at first, key-filter.ts), and a step of 4096 keys held the event loop
+ * 1.3 ms (median, 300k keys, idle machine; about twice that in a loaded cluster's
+ * profile), long enough to show in the p99 of requests waiting behind it. A step of 1024
+ * keys holds it 0.26 ms.
  */
 const FILTER_SCAN_PAGE_KEYS = 1024;
 

@@ -20,11 +20,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { applyGroups, openDatabases, type WriterData } from './lmdb-open.js';
 
 /**
- * How much nicer than the process this thread runs. It applies a batch in one burst of tens of milliseconds
- * of CPU; at the main thread's niceness that burst took a core from the event loop (or from
- * clients on the same host) and showed in its tail latency. Niced, it runs in the gaps:
- * its work is the same, and a writer that falls behind only makes its next transaction
- * bigger (cheaper per put), while the commit log and the overlay hold the writes.
+ * How much nicer than the process this thread runs. It applies a batch in one burst of
+ * tens of milliseconds of CPU; at the main thread's niceness that burst took a core from
+ * the event loop (or from clients on the same host) and showed in its tail latency. Niced,
+ * it runs in the gaps: its work is the same, and a writer that falls behind only makes its
+ * next transaction bigger (cheaper per put), while the commit log and the overlay hold the
+ * writes. At nice 19 instead, SET -P 1's p99 and req/s did not change (bench/RESULTS.md).
  */
 const WRITER_NICENESS_STEP = 10;
 const NICENESS_MAX = 19;
