@@ -127,3 +127,47 @@ test('applied in this order, a batch leaves each key as log order does', () => {
       assert.deepEqual([...applied].sort(), [...inLogOrder].sort());
     }));
 });
+
+test('a large group comes out in key order; writes of one key keep their log order', () => {
+  const writes: Write[] = [];
+  // Keys sharing a slot (a hash tag) and a long common prefix, in random order, some twice.
+  const numbers = Array.from({ length: 300 }, (_, index) => (index * 7919) % 1000);
+  numbers.forEach((number, index) => {
+    writes.push(put(`\x00\x07key:{tag}:${String(number).padStart(6, '0')}`, `v${index}`));
+  });
+  writes.push(put('\x00\x07key:{tag}:000007', 'last'));
+  const visited = ordered(new WriteOrder(), [put('\x00\x01small', 's'), ...writes], 2);
+  const keys = visited.map((write) => write.key);
+  assert.equal(keys[0], '\x00\x01small');
+  assert.deepEqual(keys.slice(1), [...new Set(keys.slice(1))].sort());
+  assert.equal(visited.find((write) => write.key === '\x00\x07key:{tag}:000007')?.value, 'last');
+});
+
+test('sorted groups still leave each key as log order does', () => {
+  fc.assert(fc.property(
+    fc.array(fc.record({
+      table: fc.integer({ min: 0, max: 1 }),
+      key: fc.integer({ min: 0, max: 2000 }),
+      length: fc.integer({ min: 0, max: 6 }),
+      value: fc.option(fc.integer({ min: 0, max: 1000 })),
+    }), { minLength: 64, maxLength: 600 }),
+    fc.integer({ min: 1, max: 3 }),
+    (operations, sourceCount) => {
+      // Keys of various lengths in one prefix, so that some run out inside the sort window.
+      const writes = operations.map((operation) => {
+        const key = `\x00\x03${String(operation.key).slice(0, operation.length)}`;
+        return operation.value === null ? remove(key, operation.table)
+          : put(key, String(operation.value), operation.table);
+      });
+      const inLogOrder = new Map<string, string | null>();
+      for (const write of writes) {
+        inLogOrder.set(`${write.table}/${write.key.toString('latin1')}`,
+          write.value?.toString('latin1') ?? null);
+      }
+      const applied = new Map<string, string | null>();
+      for (const write of ordered(new WriteOrder(), writes, sourceCount)) {
+        applied.set(`${write.table}/${write.key}`, write.value);
+      }
+      assert.deepEqual([...applied].sort(), [...inLogOrder].sort());
+    }));
+});
