@@ -120,6 +120,8 @@ export class LmdbEngine implements StorageEngine {
   /** Groups handed to the writer and not yet committed, oldest first. */
   private uncommitted: Group[] = [];
   private lastSequence = 0;
+  /** The sequence of the newest group in the staging buffer (what a handoff commits). */
+  private stagedSequence = 0;
   private flushedSequence = 0;
   private flushWaiters: Array<{ sequence: number; resolve: () => void }> = [];
   /** Groups written to the log whose fdatasync ('always') has not completed. */
@@ -311,7 +313,7 @@ export class LmdbEngine implements StorageEngine {
     // The writer gets its own copy, taken before anything else runs: reporting durability
     // releases replies, which can resume a paused client whose buffered commands write
     // again, into the builder's (reused) buffer.
-    this.stage(bytes);
+    this.stage(bytes, group.sequence);
     this.uncommitted.push(group);
     this.reportDurable(group);
   }
@@ -323,9 +325,11 @@ export class LmdbEngine implements StorageEngine {
    * larger transactions write fewer pages per put, and every message wakes the writer
    * thread, which on a small machine preempts this one (bench/RESULTS.md).
    */
-  private stage(bytes: Buffer): void {
+  private stage(bytes: Buffer, sequence: number): void {
     // A batch stays within STAGING_BYTES_MAX (a larger group goes alone), so that staging
-    // buffers keep one size under steady load and are reused (see stagingBytes).
+    // buffers keep one size under steady load and are reused (see stagingBytes). What
+    // goes now ends at the previous group: the writer's commit of a sequence releases the
+    // overlay's writes up to it.
     if (this.staged > 0 && this.staged + bytes.length > STAGING_BYTES_MAX) this.handOff();
     if (this.staged + bytes.length > this.staging.length) {
       const grown = Buffer.allocUnsafeSlow(stagingBytes(this.staged + bytes.length));
@@ -334,6 +338,7 @@ export class LmdbEngine implements StorageEngine {
     }
     this.staging.set(bytes, this.staged);
     this.staged += bytes.length;
+    this.stagedSequence = sequence;
     if (this.staged >= STAGING_BYTES_MAX) {
       this.handOff();
     } else if (this.handoffTimer === null) {
@@ -352,7 +357,7 @@ export class LmdbEngine implements StorageEngine {
     this.staging = this.stagingBuffer(stagingBytes(length));
     this.staged = 0;
     const bytes = staging.buffer as ArrayBuffer;
-    this.writer?.postMessage({ type: 'apply', sequence: this.lastSequence, bytes, length },
+    this.writer?.postMessage({ type: 'apply', sequence: this.stagedSequence, bytes, length },
       [bytes]);
   }
 
