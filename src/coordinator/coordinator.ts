@@ -147,13 +147,16 @@ export class Coordinator implements KeyValueService {
     if (this.holdsAlone(ring, slots, keys)) {
       this.executeLocally(target, db, operation, slots);
     } else {
-      this.executeDistributed(target, db, operation, ring);
+      this.executeDistributed(target, db, operation, ring, slots);
     }
   }
 
   replyWithValue(target: ReplyTarget, db: number, key: Buffer): boolean {
+    // Replicated slots never hold alone: no slot (a CRC16 of the key) to compute.
+    const ring = this.view.ring();
+    if (ring.effectiveReplicas !== 1) return false;
     const slot = slotOf(key);
-    if (!this.holdsAlone(this.view.ring(), slot)) return false;
+    if (!this.holdsAlone(ring, slot)) return false;
     const record = this.readLive(db, key, slot, null);
     if (record === undefined) target.writer.nil();
     else target.writer.bulk(record.value);
@@ -161,8 +164,10 @@ export class Coordinator implements KeyValueService {
   }
 
   storeValue(target: ReplyTarget, db: number, key: Buffer, value: Buffer): boolean {
+    const ring = this.view.ring();
+    if (ring.effectiveReplicas !== 1) return false;
     const slot = slotOf(key);
-    if (!this.holdsAlone(this.view.ring(), slot)) return false;
+    if (!this.holdsAlone(ring, slot)) return false;
     if (this.refusesWrites(target)) return true;
     // As executeLocally: reply, write, and let the reply leave once the write is durable.
     target.writer.ok();
@@ -220,8 +225,9 @@ export class Coordinator implements KeyValueService {
     if (wrote) this.store.whenDurable(target, target.hold());
   }
 
+  /** `singleSlot`: the slot of a single key, -1 with several keys. */
   private executeDistributed(target: ReplyTarget, db: number, operation: KeyOperation,
-      ring: Ring): void {
+      ring: Ring, singleSlot: number): void {
     if (this.keyLocks.operations >= this.settings.inflightMax) {
       target.writer.error('TRYAGAIN too many requests in flight on this node, retry later');
       return;
@@ -235,7 +241,7 @@ export class Coordinator implements KeyValueService {
     const ids: string[] = new Array(keys.length);
     for (let index = 0; index < keys.length; index++) {
       const key = keys[index] as Buffer;
-      const slot = slotOf(key);
+      const slot = singleSlot === -1 ? slotOf(key) : singleSlot;
       const replicas = ring.replicaIds(slot);
       const keyDb = databaseOf(operation, db, index);
       plans[index] = {
