@@ -258,8 +258,6 @@ export class LocalStore {
     return { keys, nextSlot: endSlot, nextAfter: null };
   }
 
-
-  /** Removes every key of one database. */
   /** Removes every key of one database, or of all databases with db = -1. */
   flushDatabase(db: number): void {
     // One ordered pass over the whole table: a seek per slot and database costs far more.
