@@ -41,7 +41,7 @@ import { LocalStore } from '../../src/storage/local-store.js';
 import { encodeRecord, ValueType } from '../../src/storage/record.js';
 import type { PeerSession } from '../../src/transport/peer-listener.js';
 import { median } from '../load/summary.js';
-import { machine } from './harness.js';
+import { integerOption, machine } from './harness.js';
 
 const KEYS = 300_000;
 const OPERATIONS_PER_ROUND = 60_000;
@@ -50,17 +50,8 @@ const KEY_PREFIX = 'key:{06S}:';
 /** Buffers the keys are written into, round robin: more than a turn's operations hold. */
 const KEY_BUFFERS = 64;
 
-function option(name: string, fallback: number, max: number): number {
-  const index = process.argv.indexOf(name);
-  const value = index === -1 ? fallback : Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`${name} must be an integer from 1 to ${max}`);
-  }
-  return value;
-}
-
-const rounds = option('--rounds', 5, 100);
-const perTurn = option('--per-turn', 8, 1000);
+const rounds = integerOption(process.argv, '--rounds', 5, 100);
+const perTurn = integerOption(process.argv, '--per-turn', 8, 1000);
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const logger = pino({ level: 'warn' });
 

@@ -166,3 +166,14 @@ export function runStandalone(moduleUrl: string, benchmarks: readonly MicroBench
 
 /** Keeps results observable so the optimiser cannot drop the measured work. */
 export const sink = { value: 0 };
+
+/** An integer command-line option `name N` from 1 to `max`, or `fallback` when absent. */
+export function integerOption(argv: readonly string[], name: string, fallback: number,
+    max: number): number {
+  const index = argv.indexOf(name);
+  const value = index === -1 ? fallback : Number(argv[index + 1]);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new Error(`${name} must be an integer from 1 to ${max}`);
+  }
+  return value;
+}

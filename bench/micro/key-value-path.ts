@@ -26,22 +26,13 @@ import { systemRandom } from '../../src/runtime/random.js';
 import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
 import { LocalStore } from '../../src/storage/local-store.js';
 import { median } from '../load/summary.js';
-import { machine } from './harness.js';
+import { integerOption, machine } from './harness.js';
 
 const BATCH = 1000;
 const VALUE = Buffer.alloc(100, 'x');
 
-function option(name: string, fallback: number, max: number): number {
-  const index = process.argv.indexOf(name);
-  const value = index === -1 ? fallback : Number(process.argv[index + 1]);
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`${name} must be an integer from 1 to ${max}`);
-  }
-  return value;
-}
-
-const rounds = option('--rounds', 7, 100);
-const keyCount = option('--keys', 100_000, 10_000_000);
+const rounds = integerOption(process.argv, '--rounds', 7, 100);
+const keyCount = integerOption(process.argv, '--keys', 100_000, 10_000_000);
 const keys = Array.from({ length: keyCount },
   (_, index) => Buffer.from(`key:${String(index).padStart(12, '0')}`));
 

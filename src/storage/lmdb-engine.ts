@@ -98,6 +98,7 @@ function stagingBytes(bytes: number): number {
   while (size < bytes && size < STAGING_BYTES_MAX) size *= 2;
   return Math.max(size, bytes);
 }
+
 /**
  * Keys read per step of a key filter's scan of a table (the event loop runs between). A
  * build scans every key (at start, then again each time the keys outgrow the filter: past

@@ -61,6 +61,20 @@ const put = (key: string, value: string, table = 0): Write =>
 const remove = (key: string, table = 0): Write =>
   ({ table, key: Buffer.from(key, 'latin1'), value: null });
 
+/** Applying the writes in WriteOrder's order leaves every table and key as log order does. */
+function assertSameEndState(writes: readonly Write[], sourceCount: number): void {
+  const inLogOrder = new Map<string, string | null>();
+  for (const write of writes) {
+    inLogOrder.set(`${write.table}/${write.key.toString('latin1')}`,
+      write.value?.toString('latin1') ?? null);
+  }
+  const applied = new Map<string, string | null>();
+  for (const write of ordered(new WriteOrder(), writes, sourceCount)) {
+    applied.set(`${write.table}/${write.key}`, write.value);
+  }
+  assert.deepEqual([...applied].sort(), [...inLogOrder].sort());
+}
+
 test('writes come out by their first two key bytes, in log order within those', () => {
   const visited = ordered(new WriteOrder(), [
     put('\x01\x02a', '1'), put('\x00\x01b', '2'), put('\x01\x02c', '3'),
@@ -115,16 +129,7 @@ test('applied in this order, a batch leaves each key as log order does', () => {
         return operation.value === null ? remove(key, operation.table)
           : put(key, String(operation.value), operation.table);
       });
-      const inLogOrder = new Map<string, string | null>();
-      for (const write of writes) {
-        inLogOrder.set(`${write.table}/${write.key.toString('latin1')}`,
-          write.value?.toString('latin1') ?? null);
-      }
-      const applied = new Map<string, string | null>();
-      for (const write of ordered(new WriteOrder(), writes, sourceCount)) {
-        applied.set(`${write.table}/${write.key}`, write.value);
-      }
-      assert.deepEqual([...applied].sort(), [...inLogOrder].sort());
+      assertSameEndState(writes, sourceCount);
     }));
 });
 
@@ -159,15 +164,6 @@ test('sorted groups still leave each key as log order does', () => {
         return operation.value === null ? remove(key, operation.table)
           : put(key, String(operation.value), operation.table);
       });
-      const inLogOrder = new Map<string, string | null>();
-      for (const write of writes) {
-        inLogOrder.set(`${write.table}/${write.key.toString('latin1')}`,
-          write.value?.toString('latin1') ?? null);
-      }
-      const applied = new Map<string, string | null>();
-      for (const write of ordered(new WriteOrder(), writes, sourceCount)) {
-        applied.set(`${write.table}/${write.key}`, write.value);
-      }
-      assert.deepEqual([...applied].sort(), [...inLogOrder].sort());
+      assertSameEndState(writes, sourceCount);
     }));
 });
