@@ -63,13 +63,13 @@ interface Measured {
 /** A stride through the key space: every key visited, no Math.random in the loop. */
 class Keys {
   private next = 0;
-  private turnOf = 0;
+  private taken = 0;
   private readonly buffers = Array.from({ length: KEY_BUFFERS },
     () => Buffer.from(`${KEY_PREFIX}${'0'.repeat(12)}`, 'latin1'));
 
   take(): Buffer {
     this.next = (this.next + 7919) % KEYS;
-    const key = this.buffers[this.turnOf++ % KEY_BUFFERS] as Buffer;
+    const key = this.buffers[this.taken++ % KEY_BUFFERS] as Buffer;
     key.write(String(this.next).padStart(12, '0'), KEY_PREFIX.length, 'latin1');
     return key;
   }

@@ -152,11 +152,8 @@ export class Coordinator implements KeyValueService {
   }
 
   replyWithValue(target: ReplyTarget, db: number, key: Buffer): boolean {
-    // Replicated slots never hold alone: no slot (a CRC16 of the key) to compute.
-    const ring = this.view.ring();
-    if (ring.effectiveReplicas !== 1) return false;
-    const slot = slotOf(key);
-    if (!this.holdsAlone(ring, slot)) return false;
+    const slot = this.slotHeldAlone(key);
+    if (slot === -1) return false;
     const record = this.readLive(db, key, slot, null);
     if (record === undefined) target.writer.nil();
     else target.writer.bulk(record.value);
@@ -164,10 +161,8 @@ export class Coordinator implements KeyValueService {
   }
 
   storeValue(target: ReplyTarget, db: number, key: Buffer, value: Buffer): boolean {
-    const ring = this.view.ring();
-    if (ring.effectiveReplicas !== 1) return false;
-    const slot = slotOf(key);
-    if (!this.holdsAlone(ring, slot)) return false;
+    const slot = this.slotHeldAlone(key);
+    if (slot === -1) return false;
     if (this.refusesWrites(target)) return true;
     // As executeLocally: reply, write, and let the reply leave once the write is durable.
     target.writer.ok();
@@ -175,6 +170,17 @@ export class Coordinator implements KeyValueService {
       this.localChecksum));
     this.store.whenDurable(target, target.hold());
     return true;
+  }
+
+  /**
+   * The slot of `key` when this node alone holds it (a single node's fast paths), else -1.
+   * A replicated ring answers before the key is hashed (a CRC16 that execute repeats).
+   */
+  private slotHeldAlone(key: Buffer): number {
+    const ring = this.view.ring();
+    if (ring.effectiveReplicas !== 1) return -1;
+    const slot = slotOf(key);
+    return this.holdsAlone(ring, slot) ? slot : -1;
   }
 
   /** Writes MISCONF and returns true when the store refuses writes (after a failed write). */

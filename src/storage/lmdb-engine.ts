@@ -120,8 +120,10 @@ export class LmdbEngine implements StorageEngine {
   private group: Group | null = null;
   /** Groups handed to the writer and not yet committed, oldest first. */
   private uncommitted: Group[] = [];
-  private lastSequence = 0;
-  /** The sequence of the newest group in the staging buffer (what a handoff commits). */
+  /**
+   * The sequence of the newest group staged (what the next handoff commits; after a flush's
+   * handoff, the newest group logged).
+   */
   private stagedSequence = 0;
   private flushedSequence = 0;
   private flushWaiters: Array<{ sequence: number; resolve: () => void }> = [];
@@ -225,7 +227,7 @@ export class LmdbEngine implements StorageEngine {
   async flush(): Promise<void> {
     this.seal();
     this.handOff();
-    const sequence = this.lastSequence;
+    const sequence = this.stagedSequence;
     if (this.flushedSequence < sequence) {
       await new Promise<void>((resolve) => this.flushWaiters.push({ sequence, resolve }));
     }
@@ -310,7 +312,6 @@ export class LmdbEngine implements StorageEngine {
       reportGroup(group, error as Error);
       return;
     }
-    this.lastSequence = group.sequence;
     // The writer gets its own copy, taken before anything else runs: reporting durability
     // releases replies, which can resume a paused client whose buffered commands write
     // again, into the builder's (reused) buffer.

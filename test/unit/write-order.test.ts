@@ -61,6 +61,14 @@ const put = (key: string, value: string, table = 0): Write =>
 const remove = (key: string, table = 0): Write =>
   ({ table, key: Buffer.from(key, 'latin1'), value: null });
 
+/** Generated operations as writes: a put of the value, or a removal when it is null. */
+function writesOf<T extends { table: number; value: number | null }>(
+    operations: readonly T[], keyOf: (operation: T) => string): Write[] {
+  return operations.map((operation) => (operation.value === null
+    ? remove(keyOf(operation), operation.table)
+    : put(keyOf(operation), String(operation.value), operation.table)));
+}
+
 /** Applying the writes in WriteOrder's order leaves every table and key as log order does. */
 function assertSameEndState(writes: readonly Write[], sourceCount: number): void {
   const inLogOrder = new Map<string, string | null>();
@@ -124,12 +132,9 @@ test('applied in this order, a batch leaves each key as log order does', () => {
     }), { maxLength: 400 }),
     fc.integer({ min: 1, max: 3 }),
     (operations, sourceCount) => {
-      const writes = operations.map((operation) => {
-        const key = `\x00${String.fromCharCode(operation.prefix)}k${operation.key}`;
-        return operation.value === null ? remove(key, operation.table)
-          : put(key, String(operation.value), operation.table);
-      });
-      assertSameEndState(writes, sourceCount);
+      assertSameEndState(writesOf(operations,
+        (operation) => `\x00${String.fromCharCode(operation.prefix)}k${operation.key}`),
+      sourceCount);
     }));
 });
 
@@ -159,11 +164,8 @@ test('sorted groups still leave each key as log order does', () => {
     fc.integer({ min: 1, max: 3 }),
     (operations, sourceCount) => {
       // Keys of various lengths in one prefix, so that some run out inside the sort window.
-      const writes = operations.map((operation) => {
-        const key = `\x00\x03${String(operation.key).slice(0, operation.length)}`;
-        return operation.value === null ? remove(key, operation.table)
-          : put(key, String(operation.value), operation.table);
-      });
-      assertSameEndState(writes, sourceCount);
+      assertSameEndState(writesOf(operations,
+        (operation) => `\x00\x03${String(operation.key).slice(0, operation.length)}`),
+      sourceCount);
     }));
 });
