@@ -161,7 +161,8 @@ export function createFailureHandling(runtime: ClusterRuntime, hintsTable: Stora
   const shared = new SharedSlots(runtime.selfId);
   const repairLogger = logger.child({ component: 'repair' });
   const scheduler = new AntiEntropyScheduler(repairer, runtime, shared,
-    () => config.integer('anti-entropy-interval'), clock, repairLogger);
+    () => config.integer('anti-entropy-interval'), () => config.integer('request-timeout'),
+    clock, repairLogger);
   const streaming = new Streaming(repairer, runtime, repairLogger, () => scheduler.repairNow());
   const delivery = new HintDelivery(hints, runtime, clock, logger.child({ component: 'hints' }),
     HINT_DELIVERY_INTERVAL_MS);

@@ -94,10 +94,19 @@ export interface SlotRepairPlan {
 /**
  * Compares two replicas' summaries of one slot (each sorted by stored key) and says which
  * records move which way. Equal versions are the same write, so nothing moves.
+ *
+ * `settledBeforeMs` (null: every difference moves): a difference whose newer record was
+ * written at or after this time is left alone. Such a write may still be on its way (its
+ * coordinator is sending it, or a hint will), and the two summaries are taken at different
+ * moments: under a steady write load a slot's scan found thousands of keys written in
+ * between, and moving them duplicated the write path's work. A difference that outlives
+ * the window is repaired by a later pass.
  */
 export function planSlotRepair(local: readonly EntrySummary[],
-    remote: readonly EntrySummary[]): SlotRepairPlan {
+    remote: readonly EntrySummary[], settledBeforeMs: number | null = null): SlotRepairPlan {
   const plan: SlotRepairPlan = { pull: [], push: [] };
+  const settled = (entry: EntrySummary): boolean =>
+    settledBeforeMs === null || entry.version.physicalMs < settledBeforeMs;
   let i = 0;
   let j = 0;
   while (i < local.length || j < remote.length) {
@@ -106,16 +115,19 @@ export function planSlotRepair(local: readonly EntrySummary[],
     const order = mine === undefined ? 1 : theirs === undefined ? -1
       : Buffer.compare(mine.stored, theirs.stored);
     if (order < 0) {
-      plan.push.push((mine as EntrySummary).stored);
+      if (settled(mine as EntrySummary)) plan.push.push((mine as EntrySummary).stored);
       i++;
     } else if (order > 0) {
-      plan.pull.push((theirs as EntrySummary).stored);
+      if (settled(theirs as EntrySummary)) plan.pull.push((theirs as EntrySummary).stored);
       j++;
     } else {
       const newer = compareVersions((mine as EntrySummary).version,
         (theirs as EntrySummary).version);
-      if (newer < 0) plan.pull.push((theirs as EntrySummary).stored);
-      else if (newer > 0) plan.push.push((mine as EntrySummary).stored);
+      if (newer < 0 && settled(theirs as EntrySummary)) {
+        plan.pull.push((theirs as EntrySummary).stored);
+      } else if (newer > 0 && settled(mine as EntrySummary)) {
+        plan.push.push((mine as EntrySummary).stored);
+      }
       i++;
       j++;
     }

@@ -64,9 +64,10 @@ export class Repairer {
 
   /**
    * Compares the slots this node and the peer both replicate and repairs the differing
-   * ones. Returns the number of slots repaired.
+   * ones. Returns the number of slots repaired. `settledBeforeMs`: see planSlotRepair.
    */
-  async exchange(call: PeerCall, shared: (slot: number) => boolean): Promise<number> {
+  async exchange(call: PeerCall, shared: (slot: number) => boolean,
+      settledBeforeMs: number | null = null): Promise<number> {
     this.stats.exchanges++;
     const remoteBlocks = this.summary(await call(['PEER.BLOCKS']));
     const blocks = differingEntries(blockHashes(this.store, shared), remoteBlocks);
@@ -81,7 +82,7 @@ export class Repairer {
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < differing.length) {
-          await this.repairSlot(call, differing[next++] as number, 'both');
+          await this.repairSlot(call, differing[next++] as number, 'both', settledBeforeMs);
         }
       };
       await Promise.all(Array.from({ length: Math.min(SLOTS_IN_FLIGHT, differing.length) },
@@ -97,11 +98,15 @@ export class Repairer {
     return values;
   }
 
-  /** Makes one slot identical on both sides (or copies it one way). */
-  async repairSlot(call: PeerCall, slot: number, direction: RepairDirection): Promise<void> {
+  /**
+   * Makes one slot identical on both sides (or copies it one way), but for differences in
+   * records written at or after `settledBeforeMs` (see planSlotRepair).
+   */
+  async repairSlot(call: PeerCall, slot: number, direction: RepairDirection,
+      settledBeforeMs: number | null = null): Promise<void> {
     const remote = await this.remoteSummaries(call, slot);
-    const local = this.localSummaries(slot);
-    const plan = planSlotRepair(local, remote);
+    const local = await this.localSummaries(slot);
+    const plan = planSlotRepair(local, remote, settledBeforeMs);
     if (direction !== 'push') await this.pull(call, plan.pull);
     if (direction !== 'pull') await this.push(call, plan.push);
     if (plan.pull.length + plan.push.length > 0) this.stats.slotsRepaired++;
@@ -128,11 +133,16 @@ export class Repairer {
     return all;
   }
 
-  private localSummaries(slot: number): EntrySummary[] {
-    const nowMs = this.clock.nowMs();
+  /**
+   * This node's summaries of a slot, a page at a time with the event loop running between
+   * pages: a slot holding one hash tag's 100k keys takes ~100 pages, and read in one go
+   * they held the event loop long enough for peers to give up on this node's links.
+   */
+  private async localSummaries(slot: number): Promise<EntrySummary[]> {
     const summaries: EntrySummary[] = [];
     let after: Buffer | null = null;
     for (;;) {
+      const nowMs = this.clock.nowMs();
       const page = this.store.slotEntries(slot, after, SLOT_KEYS_PAGE);
       for (const [stored, record] of page.entries) {
         if (record.tombstone && record.expireAtMs <= nowMs) continue;
@@ -140,6 +150,7 @@ export class Repairer {
       }
       if (page.next === null) return summaries;
       after = page.next;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 

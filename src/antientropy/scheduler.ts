@@ -1,6 +1,8 @@
 /**
  * Runs anti-entropy: one Merkle exchange at a time, with the next peer that shares slots
  * with this node, every interval; CLUSTER REPAIR queues a pass over every peer at once.
+ * A periodic exchange leaves alone the records written in the last `settleMs` before it
+ * (they may still be on their way: planSlotRepair); CLUSTER REPAIR moves every difference.
  * Progress and totals are kept for INFO and logged per pass.
  */
 import type { Logger } from 'pino';
@@ -57,7 +59,8 @@ export class SharedSlots {
 export class AntiEntropyScheduler {
   readonly status: SchedulerStatus = { passes: 0, running: false, currentPeer: '',
     lastPassMs: 0, lastPassRepairedSlots: 0 };
-  private queue: string[] = [];
+  /** Peers to exchange with, and whether recent writes are left to the write path. */
+  private queue: Array<{ peer: string; settle: boolean }> = [];
   private nextIndex = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -66,6 +69,8 @@ export class AntiEntropyScheduler {
     private readonly peers: RepairPeers,
     private readonly shared: SharedSlots,
     private readonly intervalMs: () => number,
+    /** How long a write may still be on its way (the request timeout). */
+    private readonly settleMs: () => number,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
@@ -86,7 +91,7 @@ export class AntiEntropyScheduler {
 
   /** CLUSTER REPAIR: exchange with every peer now, one after the other. */
   repairNow(): void {
-    this.queue = this.candidates();
+    this.queue = this.candidates().map((peer) => ({ peer, settle: false }));
     void this.drain();
   }
 
@@ -103,7 +108,7 @@ export class AntiEntropyScheduler {
     if (candidates.length === 0) return;
     const peer = candidates[this.nextIndex % candidates.length] as string;
     this.nextIndex++;
-    this.queue.push(peer);
+    this.queue.push({ peer, settle: true });
     await this.drain();
   }
 
@@ -114,8 +119,8 @@ export class AntiEntropyScheduler {
     let repaired = 0;
     try {
       while (this.queue.length > 0) {
-        const peer = this.queue.shift() as string;
-        repaired += await this.exchange(peer);
+        const { peer, settle } = this.queue.shift() as { peer: string; settle: boolean };
+        repaired += await this.exchange(peer, settle);
       }
     } finally {
       this.status.running = false;
@@ -130,12 +135,13 @@ export class AntiEntropyScheduler {
     }
   }
 
-  private async exchange(peer: string): Promise<number> {
+  private async exchange(peer: string, settle: boolean): Promise<number> {
     const call = this.peers.call(peer);
     if (call === null || this.peers.isDown(peer)) return 0;
     this.status.currentPeer = peer;
     try {
-      return await this.repairer.exchange(call, this.shared.of(this.peers.ring(), peer));
+      return await this.repairer.exchange(call, this.shared.of(this.peers.ring(), peer),
+        settle ? this.clock.nowMs() - this.settleMs() : null);
     } catch (error) {
       this.repairer.stats.failures++;
       this.logger.warn({ peer, err: error }, 'anti-entropy exchange failed');

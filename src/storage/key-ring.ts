@@ -304,9 +304,10 @@ export class KeyRing {
   /**
    * Calls `visit` for the newest entry of each key with start <= key < end (every such
    * entry when the ring has no index), with views of its key and value (null for a
-   * removal) and its hash, oldest first. Keys are filtered by their first two bytes before
-   * any view is made: range reads are mostly one slot (a two-byte prefix) of a ring holding
-   * a second of writes.
+   * removal) and its hash, oldest first. Keys are filtered by their first two bytes, then
+   * compared in place, before any view is made: range reads are mostly one slot (a two-byte
+   * prefix) of a ring holding a second or two of writes, and a page of a hot slot's scan
+   * (one hash tag) passes the prefix for every write and keeps few.
    */
   forEachInRange(start: Buffer, end: Buffer,
       visit: (key: Buffer, value: Buffer | null, hash: number) => void): void {
@@ -317,9 +318,12 @@ export class KeyRing {
       const keyStart = offset + ENTRY_HEADER_BYTES;
       const prefix = prefixOf(bytes, keyStart, keyLength);
       if (prefix < first || prefix > last) return;
-      const key = bytes.subarray(keyStart, keyStart + keyLength);
-      if (Buffer.compare(key, start) < 0 || Buffer.compare(key, end) >= 0) return;
-      if (!this.hasIndex || this.slotOf(hash, offset) >= 0) visit(key, this.valueAt(offset), hash);
+      const keyEnd = keyStart + keyLength;
+      if (compareAt(bytes, keyStart, keyEnd, start) < 0 ||
+        compareAt(bytes, keyStart, keyEnd, end) >= 0) return;
+      if (!this.hasIndex || this.slotOf(hash, offset) >= 0) {
+        visit(bytes.subarray(keyStart, keyEnd), this.valueAt(offset), hash);
+      }
     });
   }
 
@@ -440,6 +444,20 @@ function next(offset: number, size: number, capacity: number): number {
 }
 
 /** The first two bytes of bytes[start, start + length) as a number (missing bytes are 0). */
+/**
+ * bytes[from, to) compared with `other`, as Buffer.compare orders them. In JavaScript: for
+ * keys of a few dozen bytes, Buffer's native compare of a range cost several times more
+ * in its call than in its comparison (a third of a hot slot's scan).
+ */
+function compareAt(bytes: Buffer, from: number, to: number, other: Buffer): number {
+  const length = Math.min(to - from, other.length);
+  for (let index = 0; index < length; index++) {
+    const difference = (bytes[from + index] as number) - (other[index] as number);
+    if (difference !== 0) return difference;
+  }
+  return (to - from) - other.length;
+}
+
 function prefixOf(bytes: Buffer, start: number, length: number): number {
   return ((length > 0 ? bytes[start] as number : 0) << 8) |
     (length > 1 ? bytes[start + 1] as number : 0);

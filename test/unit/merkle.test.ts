@@ -62,6 +62,21 @@ test('slot repair plan: newer and missing records move the right way, equal ones
   assert.deepEqual(planSlotRepair(local, []).push.map(String), ['a', 'b', 'd']);
 });
 
+test('a periodic pass leaves recent differences to the write path', () => {
+  // Records written at 100 or later may still be on their way: neither direction moves
+  // them; older differences move as before.
+  const local = [entry('a', 50), entry('b', 120), entry('c', 100), entry('e', 99)];
+  const remote = [entry('a', 60), entry('b', 40), entry('c', 90), entry('d', 150),
+    entry('f', 20)];
+  const plan = planSlotRepair(local, remote, 100);
+  assert.deepEqual(plan.pull.map(String), ['a', 'f']);
+  assert.deepEqual(plan.push.map(String), ['e']);
+  // Without a bound (CLUSTER REPAIR, streaming) everything moves.
+  const all = planSlotRepair(local, remote);
+  assert.deepEqual(all.pull.map(String), ['a', 'd', 'f']);
+  assert.deepEqual(all.push.map(String), ['b', 'c', 'e']);
+});
+
 test('ties on time are broken by the version, exactly as last-write-wins does', () => {
   const plan = planSlotRepair([entry('a', 5, 1)], [entry('a', 5, 2)]);
   assert.deepEqual(plan.pull.map(String), ['a']);
