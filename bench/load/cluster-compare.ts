@@ -24,6 +24,7 @@ import {
 } from './cluster-summary.js';
 import { formatProfile, parseCpuProfile, sourceLocator, summariseProfile } from './cpu-profile.js';
 import { describeMachine, formatMachine, type Machine } from './machine.js';
+import { waitForQuietMachine } from './quiet.js';
 import { runRedisBenchmark, type BenchmarkRow, type BenchmarkRun } from './redis-benchmark.js';
 import { commandLine, wrap } from './report-text.js';
 import { writeSection } from './results-file.js';
@@ -174,6 +175,7 @@ async function measure(options: ClusterCompareOptions, targets: readonly Target[
     const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const target of order) {
       checkNotInterrupted();
+      await waitForQuietMachine();
       const rows = await runRedisBenchmark(benchmarkRun(options, target, 1, options.requests),
         cleanup);
       for (const row of rows) {

@@ -19,6 +19,7 @@ import {
   type CompareOptions, type ServerName,
 } from './options.js';
 import { startProfiledNode } from './profiled-node.js';
+import { waitForQuietMachine } from './quiet.js';
 import { runRedisBenchmark, type BenchmarkRow, type BenchmarkRun } from './redis-benchmark.js';
 import { commandLine, wrap } from './report-text.js';
 import { writeSection } from './results-file.js';
@@ -108,6 +109,7 @@ async function measure(options: CompareOptions, ports: ReadonlyMap<ServerName, n
       for (const [server, port] of order) {
         checkNotInterrupted();
         const run = benchmarkRun(options, port, pipeline, requestsFor(options, pipeline));
+        await waitForQuietMachine();
         const rows = await runRedisBenchmark(run, cleanup);
         for (const row of rows) samples.push({ round, server, pipeline, row });
         log(`round ${round}/${options.rounds} -P ${String(pipeline).padEnd(3)} `
