@@ -19,6 +19,7 @@ import { ClusterRuntime } from './replication/cluster-runtime.js';
 import { HintDelivery } from './replication/hint-delivery.js';
 import { Streaming } from './replication/streaming.js';
 import type { Clock } from './runtime/clock.js';
+import { LoadGauge } from './runtime/load-gauge.js';
 import type { Random } from './runtime/random.js';
 import type { Version } from './versioning/version.js';
 import type { StorageTable } from './storage/engine.js';
@@ -138,6 +139,8 @@ export interface FailureHandling {
   hints: HintStore;
   repairer: Repairer;
   scheduler: AntiEntropyScheduler;
+  /** How busy the event loop is: periodic anti-entropy defers while it is. */
+  load: LoadGauge;
   streaming: Streaming;
   delivery: HintDelivery;
   shared: SharedSlots;
@@ -160,14 +163,15 @@ export function createFailureHandling(runtime: ClusterRuntime, hintsTable: Stora
     observe);
   const shared = new SharedSlots(runtime.selfId);
   const repairLogger = logger.child({ component: 'repair' });
+  const load = new LoadGauge();
   const scheduler = new AntiEntropyScheduler(repairer, runtime, shared,
     () => config.integer('anti-entropy-interval'), () => config.integer('request-timeout'),
-    clock, repairLogger);
+    clock, repairLogger, () => load.utilization);
   const streaming = new Streaming(repairer, runtime, repairLogger, () => scheduler.repairNow());
   const delivery = new HintDelivery(hints, runtime, clock, logger.child({ component: 'hints' }),
     HINT_DELIVERY_INTERVAL_MS);
   runtime.onRingChange((previous, next) => streaming.ringChanged(previous, next));
-  return { hints, repairer, scheduler, streaming, delivery, shared, observe };
+  return { hints, repairer, scheduler, load, streaming, delivery, shared, observe };
 }
 
 /** `prefix_snake_case` INFO fields from a stats object's camelCase counters. */
@@ -231,6 +235,7 @@ export async function startCluster(runtime: ClusterRuntime, parts: FailureHandli
   });
   await listener.listen();
   runtime.start();
+  parts.load.start();
   parts.scheduler.start();
   parts.delivery.start();
   logger.info({ busPort, announce: self.address, seeds: config.value('cluster-seeds') },
@@ -241,6 +246,7 @@ export async function startCluster(runtime: ClusterRuntime, parts: FailureHandli
 /** Stops the background work of the cluster (shutdown). */
 export function stopFailureHandling(parts: FailureHandling): void {
   parts.scheduler.stop();
+  parts.load.stop();
   parts.delivery.stop();
 }
 

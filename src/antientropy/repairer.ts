@@ -38,6 +38,13 @@ export interface RepairStats {
 
 export type RepairDirection = 'both' | 'pull' | 'push';
 
+/** Thrown by an exchange that stopped to give way to client traffic (see `exchange`). */
+export class PassDeferred extends Error {
+  constructor() {
+    super('anti-entropy exchange deferred: the node is busy');
+  }
+}
+
 const SLOT_KEYS_PAGE = 1024;
 const FETCH_BATCH = 256;
 /**
@@ -65,14 +72,18 @@ export class Repairer {
   /**
    * Compares the slots this node and the peer both replicate and repairs the differing
    * ones. Returns the number of slots repaired. `settledBeforeMs`: see planSlotRepair.
+   * `yieldNow`, asked before each block and each page of summaries, stops the exchange
+   * with PassDeferred when it says so (what was repaired so far stays repaired).
    */
   async exchange(call: PeerCall, shared: (slot: number) => boolean,
-      settledBeforeMs: number | null = null): Promise<number> {
+      settledBeforeMs: number | null = null, yieldNow: (() => boolean) | null = null):
+      Promise<number> {
     this.stats.exchanges++;
     const remoteBlocks = this.summary(await call(['PEER.BLOCKS']));
     const blocks = differingEntries(blockHashes(this.store, shared), remoteBlocks);
     let repaired = 0;
     for (const block of blocks) {
+      if (yieldNow?.() === true) throw new PassDeferred();
       const slots = blockSlots(block);
       const remote = this.summary(await call(['PEER.SLOTDIGESTS', String(block)]));
       const local = slotDigests(this.store, slots, shared);
@@ -82,7 +93,8 @@ export class Repairer {
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < differing.length) {
-          await this.repairSlot(call, differing[next++] as number, 'both', settledBeforeMs);
+          await this.repairSlot(call, differing[next++] as number, 'both', settledBeforeMs,
+            yieldNow);
         }
       };
       await Promise.all(Array.from({ length: Math.min(SLOTS_IN_FLIGHT, differing.length) },
@@ -103,19 +115,22 @@ export class Repairer {
    * records written at or after `settledBeforeMs` (see planSlotRepair).
    */
   async repairSlot(call: PeerCall, slot: number, direction: RepairDirection,
-      settledBeforeMs: number | null = null): Promise<void> {
-    const remote = await this.remoteSummaries(call, slot);
-    const local = await this.localSummaries(slot);
+      settledBeforeMs: number | null = null, yieldNow: (() => boolean) | null = null):
+      Promise<void> {
+    const remote = await this.remoteSummaries(call, slot, yieldNow);
+    const local = await this.localSummaries(slot, yieldNow);
     const plan = planSlotRepair(local, remote, settledBeforeMs);
     if (direction !== 'push') await this.pull(call, plan.pull);
     if (direction !== 'pull') await this.push(call, plan.push);
     if (plan.pull.length + plan.push.length > 0) this.stats.slotsRepaired++;
   }
 
-  private async remoteSummaries(call: PeerCall, slot: number): Promise<EntrySummary[]> {
+  private async remoteSummaries(call: PeerCall, slot: number,
+      yieldNow: (() => boolean) | null): Promise<EntrySummary[]> {
     const all: EntrySummary[] = [];
     let after: Buffer = Buffer.alloc(0);
     for (;;) {
+      if (yieldNow?.() === true) throw new PassDeferred();
       const reply = await call(['PEER.SLOTKEYS', String(slot), after, String(SLOT_KEYS_PAGE)]);
       if (!Array.isArray(reply) || reply.length !== 2 || !Buffer.isBuffer(reply[0]) ||
           !Buffer.isBuffer(reply[1])) {
@@ -138,10 +153,12 @@ export class Repairer {
    * pages: a slot holding one hash tag's 100k keys takes ~100 pages, and read in one go
    * they held the event loop long enough for peers to give up on this node's links.
    */
-  private async localSummaries(slot: number): Promise<EntrySummary[]> {
+  private async localSummaries(slot: number, yieldNow: (() => boolean) | null):
+      Promise<EntrySummary[]> {
     const summaries: EntrySummary[] = [];
     let after: Buffer | null = null;
     for (;;) {
+      if (yieldNow?.() === true) throw new PassDeferred();
       const nowMs = this.clock.nowMs();
       const page = this.store.slotEntries(slot, after, SLOT_KEYS_PAGE);
       for (const [stored, record] of page.entries) {

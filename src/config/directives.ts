@@ -186,7 +186,8 @@ export const DIRECTIVES: readonly Directive[] = [
     mutable: false, help: 'Seconds a hint is kept; older ones are dropped (repair covers).' },
   { name: 'anti-entropy-interval', kind: 'integer', defaultValue: '30000', min: 100,
     max: INT_MAX, mutable: true,
-    help: 'Milliseconds between Merkle exchanges (one peer at a time).' },
+    help: 'Milliseconds between Merkle exchanges (one peer at a time); a busy node defers ' +
+      'its exchange, at most 9 intervals in a row.' },
   { name: 'repair-bytes-per-second', kind: 'memory', defaultValue: '16777216', min: 0,
     max: LONG_MAX, mutable: true,
     help: 'Throttle for anti-entropy and slot streaming (0: unthrottled).' },
