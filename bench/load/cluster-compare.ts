@@ -24,7 +24,7 @@ import {
 } from './cluster-summary.js';
 import { formatProfile, parseCpuProfile, sourceLocator, summariseProfile } from './cpu-profile.js';
 import { describeMachine, formatMachine, type Machine } from './machine.js';
-import { waitForQuietMachine } from './quiet.js';
+import { QUIET_WAIT_TEXT, waitForQuietMachine } from './quiet.js';
 import { runRedisBenchmark, type BenchmarkRow, type BenchmarkRun } from './redis-benchmark.js';
 import { commandLine, wrap } from './report-text.js';
 import { writeSection } from './results-file.js';
@@ -208,7 +208,7 @@ function settingsText(options: ClusterCompareOptions): string {
       + 'send each SET to both other nodes and answer at the first acknowledgement, and each '
       + 'GET to one other node, in canned messages the size of RingKV\'s (no parsing, no '
       + 'storage): what any Node cluster replicating to three nodes can reach that day. ' : '')
-    + 'All servers and redis-benchmark share the same cores.';
+    + QUIET_WAIT_TEXT + 'All servers and redis-benchmark share the same cores.';
 }
 
 interface Outcome {

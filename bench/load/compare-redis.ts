@@ -19,7 +19,7 @@ import {
   type CompareOptions, type ServerName,
 } from './options.js';
 import { startProfiledNode } from './profiled-node.js';
-import { waitForQuietMachine } from './quiet.js';
+import { QUIET_WAIT_TEXT, waitForQuietMachine } from './quiet.js';
 import { runRedisBenchmark, type BenchmarkRow, type BenchmarkRun } from './redis-benchmark.js';
 import { commandLine, wrap } from './report-text.js';
 import { writeSection } from './results-file.js';
@@ -130,7 +130,7 @@ function settingsText(options: CompareOptions): string {
     + `--appendfsync everysec --save ''\`. RingKV: one node, \`--appendfsync everysec\`. `
     + (options.servers.includes('floor') ? 'Node floor: bench/load/floor-server.ts (counts '
       + 'requests, writes canned replies; no parsing, no storage). ' : '')
-    + 'Servers and redis-benchmark share the same cores.';
+    + QUIET_WAIT_TEXT + 'Servers and redis-benchmark share the same cores.';
 }
 
 function sectionText(options: CompareOptions, machine: Machine, samples: readonly Sample[],

@@ -38,6 +38,12 @@ function cpuTimes(): CpuTimes | null {
   return { busy: total - idle, total };
 }
 
+/** The wait, as the results files describe it. */
+export const QUIET_WAIT_TEXT = `Each measured run starts once the CPUs have been under `
+  + `${QUIET_BUSY_SHARE * 100} % busy for ${QUIET_SAMPLES * SAMPLE_MS} ms (at most `
+  + `${WAIT_MS_MAX / 1000} s of waiting), so that no run inherits the previous one's `
+  + 'leftover work. ';
+
 /** Milliseconds waited (0 when /proc/stat cannot be read). */
 export async function waitForQuietMachine(): Promise<number> {
   const started = Date.now();
