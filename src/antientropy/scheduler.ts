@@ -7,10 +7,11 @@
  * A periodic exchange gives way to client traffic: while the node is busy (its event loop
  * BUSY_UTILIZATION or more in use over the last second) it does not start, and one that
  * started in a lull stops at its next page once the node is busy again; either way it
- * counts as deferred, and at most DEFERRALS_MAX in a row are. Under a steady write load every hot slot
- * differs by the writes in flight, and an exchange reads such slots whole on both sides:
- * three 100k-key slots cost a loaded node ~1.7 s of its event loop per pass, and with a
- * pass every 10 s somewhere in a 3-node cluster, most 5 s benchmark runs overlapped one.
+ * counts as deferred, and at most DEFERRALS_MAX in a row are. Under a steady write load
+ * every hot slot differs by the writes in flight, and an exchange reads such slots whole
+ * on both sides: three 100k-key slots cost a loaded node ~1.7 s of its event loop per
+ * pass, and with a pass every 10 s somewhere in a 3-node cluster, most 5 s benchmark runs
+ * overlapped one.
  * Progress and totals are kept for INFO and logged per pass.
  */
 import type { Logger } from 'pino';

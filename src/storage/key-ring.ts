@@ -443,7 +443,6 @@ function next(offset: number, size: number, capacity: number): number {
   return offset + size === capacity ? 0 : offset + size;
 }
 
-/** The first two bytes of bytes[start, start + length) as a number (missing bytes are 0). */
 /**
  * bytes[from, to) compared with `other`, as Buffer.compare orders them. In JavaScript: for
  * keys of a few dozen bytes, Buffer's native compare of a range cost several times more
@@ -458,6 +457,7 @@ function compareAt(bytes: Buffer, from: number, to: number, other: Buffer): numb
   return (to - from) - other.length;
 }
 
+/** The first two bytes of bytes[start, start + length) as a number (missing bytes are 0). */
 function prefixOf(bytes: Buffer, start: number, length: number): number {
   return ((length > 0 ? bytes[start] as number : 0) << 8) |
     (length > 1 ? bytes[start + 1] as number : 0);
