@@ -24,7 +24,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { Ring } from '../../src/cluster/ring.js';
 import type { Client } from '../../src/commands/spec.js';
 import { setCommand } from '../../src/commands/strings.js';
@@ -36,12 +35,11 @@ import { peerCommands } from '../../src/replication/peer-commands.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { systemRandom } from '../../src/runtime/random.js';
 import { ReplyQueue } from '../../src/server/reply-queue.js';
-import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
-import { LocalStore } from '../../src/storage/local-store.js';
 import { encodeRecord, ValueType } from '../../src/storage/record.js';
 import type { PeerSession } from '../../src/transport/peer-listener.js';
 import { median } from '../load/summary.js';
 import { integerOption, machine } from './harness.js';
+import { openStore } from './open-store.js';
 
 const KEYS = 300_000;
 const OPERATIONS_PER_ROUND = 60_000;
@@ -53,7 +51,6 @@ const KEY_BUFFERS = 64;
 const rounds = integerOption(process.argv, '--rounds', 5, 100);
 const perTurn = integerOption(process.argv, '--per-turn', 8, 1000);
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const logger = pino({ level: 'warn' });
 
 interface Measured {
   wallUs: number;
@@ -73,14 +70,6 @@ class Keys {
     key.write(String(this.next).padStart(12, '0'), KEY_PREFIX.length, 'latin1');
     return key;
   }
-}
-
-async function openStore(dir: string): Promise<{ engine: LmdbEngine; store: LocalStore }> {
-  const engine = new LmdbEngine({ dir, durability: 'everysec', logger });
-  await engine.open();
-  const store = new LocalStore(engine, logger, true);
-  await store.load();
-  return { engine, store };
 }
 
 /** Runs `operations` in turns of perTurn; `run` does one turn's operations. */

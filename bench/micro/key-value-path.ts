@@ -15,7 +15,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { getCommand, setCommand } from '../../src/commands/strings.js';
 import type { Client } from '../../src/commands/spec.js';
 import { Coordinator } from '../../src/coordinator/coordinator.js';
@@ -23,10 +22,9 @@ import { standaloneView } from '../../src/coordinator/cluster-view.js';
 import { ReplyWriter } from '../../src/protocol/reply-writer.js';
 import { systemClock } from '../../src/runtime/clock.js';
 import { systemRandom } from '../../src/runtime/random.js';
-import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
-import { LocalStore } from '../../src/storage/local-store.js';
 import { median } from '../load/summary.js';
 import { integerOption, machine } from './harness.js';
+import { openStore } from './open-store.js';
 
 const BATCH = 1000;
 const VALUE = Buffer.alloc(100, 'x');
@@ -37,11 +35,7 @@ const keys = Array.from({ length: keyCount },
   (_, index) => Buffer.from(`key:${String(index).padStart(12, '0')}`));
 
 const dir = mkdtempSync(join(tmpdir(), 'ringkv-kvpath-'));
-const logger = pino({ level: 'warn' });
-const engine = new LmdbEngine({ dir, durability: 'everysec', logger });
-await engine.open();
-const store = new LocalStore(engine, logger);
-await store.load();
+const { engine, store } = await openStore(dir);
 const coordinator = new Coordinator(store, systemClock, systemRandom, 1,
   standaloneView('bench'), {
     requestTimeoutMs: 5000, tombstoneGraceMs: 60_000, inflightMax: 10_000, hintedHandoff: false,

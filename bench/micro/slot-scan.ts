@@ -16,13 +16,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { keySlot } from '../../src/cluster/key-slot.js';
-import { LmdbEngine } from '../../src/storage/lmdb-engine.js';
-import { LocalStore } from '../../src/storage/local-store.js';
 import { encodeRecord, StoredRecord, ValueType } from '../../src/storage/record.js';
 import { median } from '../load/summary.js';
 import { integerOption, machine } from './harness.js';
+import { openStore } from './open-store.js';
 
 const PAGE = 1024;
 const KEY_PREFIX = 'key:{06S}:';
@@ -45,10 +43,7 @@ const keyOf = (index: number): Buffer =>
 
 const dir = mkdtempSync(join(tmpdir(), 'ringkv-slot-scan-'));
 try {
-  const engine = new LmdbEngine({ dir, durability: 'everysec', logger: pino({ level: 'warn' }) });
-  await engine.open();
-  const store = new LocalStore(engine, pino({ level: 'warn' }), true);
-  await store.load();
+  const { engine, store } = await openStore(dir);
   const slot = keySlot(keyOf(0));
   for (let index = 0; index < keys; index++) {
     store.write(0, slot, keyOf(index), record());

@@ -83,7 +83,7 @@ export class Repairer {
     const blocks = differingEntries(blockHashes(this.store, shared), remoteBlocks);
     let repaired = 0;
     for (const block of blocks) {
-      if (yieldNow?.() === true) throw new PassDeferred();
+      giveWayIfAsked(yieldNow);
       const slots = blockSlots(block);
       const remote = this.summary(await call(['PEER.SLOTDIGESTS', String(block)]));
       const local = slotDigests(this.store, slots, shared);
@@ -130,7 +130,7 @@ export class Repairer {
     const all: EntrySummary[] = [];
     let after: Buffer = Buffer.alloc(0);
     for (;;) {
-      if (yieldNow?.() === true) throw new PassDeferred();
+      giveWayIfAsked(yieldNow);
       const reply = await call(['PEER.SLOTKEYS', String(slot), after, String(SLOT_KEYS_PAGE)]);
       if (!Array.isArray(reply) || reply.length !== 2 || !Buffer.isBuffer(reply[0]) ||
           !Buffer.isBuffer(reply[1])) {
@@ -158,7 +158,7 @@ export class Repairer {
     const summaries: EntrySummary[] = [];
     let after: Buffer | null = null;
     for (;;) {
-      if (yieldNow?.() === true) throw new PassDeferred();
+      giveWayIfAsked(yieldNow);
       const nowMs = this.clock.nowMs();
       const page = this.store.slotEntries(slot, after, SLOT_KEYS_PAGE);
       for (const [stored, record] of page.entries) {
@@ -227,6 +227,11 @@ export class Repairer {
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
+}
+
+/** Stops an exchange (PassDeferred) when `yieldNow` says the node is wanted elsewhere. */
+function giveWayIfAsked(yieldNow: (() => boolean) | null): void {
+  if (yieldNow?.() === true) throw new PassDeferred();
 }
 
 function toUint32(reply: unknown): Uint32Array {

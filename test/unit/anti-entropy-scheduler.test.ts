@@ -28,7 +28,7 @@ interface Harness {
 function harness(): Harness {
   const ring = new Ring([{ id: 'a', tokens: 8, rack: '' }, { id: 'b', tokens: 8, rack: '' }], 2);
   const exchanges: Array<number | null> = [];
-  const state: Harness = {} as Harness;
+  let utilization = 0;
   const repairer = {
     stats: { failures: 0 },
     exchange: async (_call: PeerCall, _shared: unknown, settledBeforeMs: number | null,
@@ -45,11 +45,11 @@ function harness(): Harness {
     isDown: () => false,
     call: () => () => Promise.resolve(null),
   };
-  let utilization = 0;
   const scheduler = new AntiEntropyScheduler(repairer, peers, new SharedSlots('a'), () => 30_000,
     () => 2000, systemClock, pino({ level: 'silent' }), () => utilization);
-  return Object.assign(state, { scheduler, exchanges, gate: null,
-    setUtilization: (value: number) => { utilization = value; } });
+  const state: Harness = { scheduler, exchanges, gate: null,
+    setUtilization: (value) => { utilization = value; } };
+  return state;
 }
 
 test('a busy node runs one periodic exchange in DEFERRALS_MAX + 1 ticks', async () => {
