@@ -1,8 +1,9 @@
 /**
- * Load benchmark: 3-node RingKV clusters (N = 3, one per read/write consistency level)
- * against a Redis Cluster of 3 masters with one replica each, all on this machine, driven by
- * redis-benchmark through a single entry node and with --cluster routing. Systems take turns
- * (the order flips every round) so drift in machine load spreads over all of them. Usage:
+ * Load benchmark: a 3-node RingKV cluster (N = 3) at each read/write consistency level in
+ * turn against a Redis Cluster of 3 masters with one replica each, all on this machine,
+ * driven by redis-benchmark through a single entry node and with --cluster routing. Systems
+ * take turns (the order flips every round) so drift in machine load spreads over all of
+ * them. Usage:
  * see cluster-options.ts or `--help`; what the numbers mean: bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import {
   type ClusterCompareOptions, type Routing,
 } from './cluster-options.js';
 import {
-  query, startFloorCluster, startRedisCluster, startRingkvCluster,
+  query, setLevel, startFloorCluster, startRedisCluster, startRingkvCluster,
 } from './cluster-processes.js';
 import {
   aggregateCluster, CLUSTER_TARGETS, clusterTargetChecks, formatClusterSamples, formatEntries,
@@ -49,11 +50,13 @@ interface Target {
   readonly system: System;
   readonly routing: Routing;
   readonly port: number;
+  /** Run before each of its runs: the RingKV cluster takes this target's level. */
+  readonly prepare?: () => Promise<void>;
 }
 
-/** A started system, and the nodes whose DBSIZE adds up to its number of keys. */
+/** A started cluster, and the nodes whose DBSIZE adds up to its number of keys. */
 interface Running {
-  readonly system: System;
+  readonly name: string;
   readonly keyPorts: readonly number[];
 }
 
@@ -99,10 +102,14 @@ function describeRows(rows: readonly BenchmarkRow[]): string {
     + `p50 ${formatMs(row.p50Ms)} p99 ${formatMs(row.p99Ms)}`).join('  |  ');
 }
 
-/** Starts every cluster; returns the systems in display order and what to benchmark. */
+/**
+ * Starts every cluster; returns the systems in display order, the clusters, and what to
+ * benchmark.
+ */
 async function startSystems(options: ClusterCompareOptions, cleanup: Cleanup):
-    Promise<{ systems: Running[]; targets: Target[] }> {
-  const systems: Running[] = [];
+    Promise<{ systems: System[]; clusters: Running[]; targets: Target[] }> {
+  const systems: System[] = [];
+  const clusters: Running[] = [];
   const targets: Target[] = [];
   // Redis Cluster can only be measured with --cluster routing (see supports()).
   if (options.routings.includes('cluster')) {
@@ -111,7 +118,8 @@ async function startSystems(options: ClusterCompareOptions, cleanup: Cleanup):
     checkNotInterrupted();
     log(`Redis Cluster: ports ${redis.ports.join(', ')} (masters ${redis.masterPorts.join(', ')}),`
       + ` formed in ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
-    systems.push({ system: REDIS_CLUSTER, keyPorts: redis.masterPorts });
+    systems.push(REDIS_CLUSTER);
+    clusters.push({ name: REDIS_CLUSTER.label, keyPorts: redis.masterPorts });
     targets.push({ system: REDIS_CLUSTER, routing: 'cluster', port: redis.masterPorts[0] ?? 0 });
   }
   if (options.floor) {
@@ -119,27 +127,33 @@ async function startSystems(options: ClusterCompareOptions, cleanup: Cleanup):
     checkNotInterrupted();
     log(`Node floor: ports ${ports.join(', ')}`);
     // It stores nothing: no keys to count.
-    systems.push({ system: NODE_FLOOR, keyPorts: [] });
+    systems.push(NODE_FLOOR);
     for (const routing of options.routings) {
       targets.push({ system: NODE_FLOOR, routing, port: ports[0] ?? 0 });
     }
   }
+  const [firstLevel] = options.levels;
+  if (firstLevel === undefined) return { systems, clusters, targets };
+  const startedMs = Date.now();
+  const cluster = await startRingkvCluster(
+    { level: firstLevel, gossipIntervalMs: options.gossipIntervalMs }, cleanup, log);
+  checkNotInterrupted();
+  log(`RingKV: ports ${cluster.ports.join(', ')}, formed in `
+    + `${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
+  clusters.push({ name: 'RingKV', keyPorts: cluster.ports });
   for (const level of options.levels) {
-    const startedMs = Date.now();
-    const cluster = await startRingkvCluster(
-      { level, gossipIntervalMs: options.gossipIntervalMs }, cleanup, log);
-    checkNotInterrupted();
-    log(`RingKV R/W ${levelName(level)}: ports ${cluster.ports.join(', ')}, formed in `
-      + `${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
     const system = ringkvSystem(level);
-    systems.push({ system, keyPorts: cluster.ports });
+    systems.push(system);
+    const prepare = async (): Promise<void> => {
+      await setLevel(cluster.ports, level);
+    };
     for (const routing of options.routings) {
       if (supports(system, routing)) {
-        targets.push({ system, routing, port: cluster.ports[0] ?? 0 });
+        targets.push({ system, routing, port: cluster.ports[0] ?? 0, prepare });
       }
     }
   }
-  return { systems, targets };
+  return { systems, clusters, targets };
 }
 
 /** JIT warm-up, and some keys present for GET; not recorded. */
@@ -148,22 +162,18 @@ async function warmUp(options: ClusterCompareOptions, targets: readonly Target[]
   if (options.warmupRequests === 0) return;
   for (const target of targets) {
     checkNotInterrupted();
+    await target.prepare?.();
     const rows = await runRedisBenchmark(
       benchmarkRun(options, target, 1, options.warmupRequests), cleanup);
     log(`warm-up   ${targetName(target)} ${describeRows(rows)}`);
   }
 }
 
-function systemName(system: System): string {
-  return system.level === undefined ? system.label : `${system.label} ${levelName(system.level)}`;
-}
-
-/** "Redis Cluster 31,020, RingKV 1/1 55,012, ..." */
-async function describeKeys(systems: readonly Running[]): Promise<string> {
+/** "Redis Cluster 31,020, RingKV 55,012" */
+async function describeKeys(clusters: readonly Running[]): Promise<string> {
   const counts: string[] = [];
-  for (const { system, keyPorts } of systems) {
-    if (keyPorts.length === 0) continue;
-    counts.push(`${systemName(system)} ${formatRps(await countKeys(keyPorts))}`);
+  for (const { name, keyPorts } of clusters) {
+    counts.push(`${name} ${formatRps(await countKeys(keyPorts))}`);
   }
   return counts.join(', ');
 }
@@ -175,6 +185,7 @@ async function measure(options: ClusterCompareOptions, targets: readonly Target[
     const order = round % 2 === 1 ? targets : [...targets].reverse();
     for (const target of order) {
       checkNotInterrupted();
+      await target.prepare?.();
       await waitForQuietMachine();
       const rows = await runRedisBenchmark(benchmarkRun(options, target, 1, options.requests),
         cleanup);
@@ -194,10 +205,11 @@ function settingsText(options: ClusterCompareOptions): string {
   return `redis-benchmark \`-t ${options.tests.join(',')} -c ${options.clients} `
     + `-d ${options.valueBytes} -r ${options.keyspace} -n ${options.requests} -P 1\`, `
     + `${options.rounds} rounds, systems alternating (order flipped every round), after `
-    + `${warmUpText}. RingKV: one ${REPLICATION_FACTOR}-node cluster per R/W level `
-    + `(\`--replication-factor ${REPLICATION_FACTOR} --read-consistency R `
-    + `--write-consistency W --appendfsync everysec --cluster-gossip-interval `
-    + `${options.gossipIntervalMs}\`), all clusters running throughout. Redis Cluster: 3 masters `
+    + `${warmUpText}. RingKV: one ${REPLICATION_FACTOR}-node cluster (\`--replication-factor `
+    + `${REPLICATION_FACTOR} --appendfsync everysec --cluster-gossip-interval `
+    + `${options.gossipIntervalMs}\`) serving every R/W level: before each run, \`CONFIG SET `
+    + 'read-consistency R write-consistency W` on every node sets the defaults the run\'s new '
+    + 'connections get (what a client would choose with CONSISTENCY). Redis Cluster: 3 masters '
     + 'with one replica each (asynchronous replication: a write is acknowledged by its master '
     + 'alone), `--cluster-enabled yes --appendonly yes --appendfsync everysec --save \'\'`. '
     + 'Single entry: every connection to one node (a RingKV node coordinates any key; a Redis '
@@ -263,11 +275,10 @@ async function compareRun(options: ClusterCompareOptions, cleanup: Cleanup): Pro
   const startedAt = new Date();
   const machine = describeMachine(REPOSITORY_ROOT);
   log(formatMachine(machine));
-  const { systems: running, targets } = await startSystems(options, cleanup);
+  const { systems, clusters, targets } = await startSystems(options, cleanup);
   await warmUp(options, targets, cleanup);
   const samples = await measure(options, targets, cleanup);
-  const systems = running.map((entry) => entry.system);
-  const keys = await describeKeys(running);
+  const keys = await describeKeys(clusters);
   log(`\nkeys stored at the end: ${keys}`);
   const entries = aggregateCluster(samples, systems, options.routings);
   log(`\nmedians over ${options.rounds} rounds:\n`);

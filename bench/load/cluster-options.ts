@@ -39,7 +39,7 @@ export interface ClusterCompareOptions {
   readonly clients: number;
   readonly valueBytes: number;
   readonly keyspace: number;
-  /** One RingKV cluster per level, all running for the whole benchmark. */
+  /** Read/write levels the one RingKV cluster is measured at (CONFIG SET before each run). */
   readonly levels: readonly Level[];
   readonly routings: readonly Routing[];
   readonly gossipIntervalMs: number;
@@ -54,9 +54,9 @@ export interface ClusterCompareOptions {
 
 export const USAGE = `usage: node dist/bench/load/cluster-compare.js [options]
 
-Starts one 3-node RingKV cluster (N=3) per read/write consistency level and a Redis Cluster
-of 3 masters with one replica each, then runs redis-benchmark against them in alternating
-rounds: through a single entry node (RingKV only: every RingKV node coordinates any key) and
+Starts a 3-node RingKV cluster (N=3), which serves each read/write consistency level in
+turn, and a Redis Cluster of 3 masters with one replica each, then runs redis-benchmark
+against them in alternating rounds: through a single entry node (RingKV only: every RingKV node coordinates any key) and
 with redis-benchmark --cluster (each key sent to its slot's node). Reports medians of
 requests/s, p50 and p99, the RingKV/Redis Cluster ratios and the QUORUM target check.
 

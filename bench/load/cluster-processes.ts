@@ -206,6 +206,19 @@ async function waitRingkvFormed(ports: readonly number[]): Promise<void> {
   }, FORM_TIMEOUT_MS, POLL_INTERVAL_MS);
 }
 
+/**
+ * Makes `level` the read and write consistency that new connections (redis-benchmark's) get
+ * on every node: one cluster serves every level in turn, with no idle clusters beside it.
+ */
+export async function setLevel(ports: readonly number[], level: Level): Promise<void> {
+  for (const port of ports) {
+    const reply = await query(port, 'CONFIG', 'SET', 'read-consistency', String(level.read),
+      'write-consistency', String(level.write));
+    if (reply !== 'OK') throw new Error(`node ${port}: CONFIG SET: ${String(reply)}`);
+  }
+  await checkLevels(ports, level);
+}
+
 /** The defaults new connections (redis-benchmark's) get are the ones asked for. */
 async function checkLevels(ports: readonly number[], level: Level): Promise<void> {
   for (const port of ports) {
