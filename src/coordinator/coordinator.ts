@@ -82,7 +82,8 @@ export class Coordinator implements KeyValueService {
   private readonly hlc: HybridLogicalClock;
   private readonly cursors = new ScanCursors();
   private readonly inflight = new IndexedList<DistributedOperation>();
-  private readonly keyLocks = new KeyLocks(SLOTS_COUNT);
+  private readonly keyLocks = new KeyLocks<DistributedOperation>(SLOTS_COUNT,
+    (operation) => this.begin(operation));
   private readonly context: OperationContext;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping = false;
@@ -262,14 +263,17 @@ export class Coordinator implements KeyValueService {
       slots[index] = slot;
       ids[index] = `${keyDb}:${key.latin1Slice()}`;
     }
-    const distributed = new DistributedOperation(this.context, target, operation, plans);
-    this.keyLocks.acquire(distributed, slots, ids, () => {
-      distributed.startedMs = this.clock.monotonicMs();
-      distributed.deadlineMs = distributed.startedMs + this.settings.requestTimeoutMs;
-      this.inflight.add(distributed);
-      this.startSweep();
-      distributed.start();
-    });
+    this.keyLocks.acquire(new DistributedOperation(this.context, target, operation, plans),
+      slots, ids);
+  }
+
+  /** No earlier operation holds any of its keys any more: the operation starts. */
+  private begin(operation: DistributedOperation): void {
+    operation.startedMs = this.clock.monotonicMs();
+    operation.deadlineMs = operation.startedMs + this.settings.requestTimeoutMs;
+    this.inflight.add(operation);
+    this.startSweep();
+    operation.start();
   }
 
   /**

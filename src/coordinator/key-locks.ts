@@ -13,8 +13,9 @@
  * under cluster load 2-6 MB survived each scavenge and the scavenges took 10-30 ms, which
  * was most of the cluster's p99 (bench/RESULTS.md).
  *
- * The lock is set on its holder before `start` runs, so an operation that replies at once
- * (its replicas known down) can release from inside it.
+ * The lock is set on its holder before the holder is started (the `onAcquired` given to
+ * KeyLocks, called with the holder: no closure per operation), so an operation that replies
+ * at once (its replicas known down) can release from inside it.
  */
 import { assert } from '../util/assert.js';
 
@@ -24,7 +25,7 @@ export class KeyLock {
   constructor(
     readonly slots: readonly number[],
     readonly ids: readonly string[],
-    readonly start: () => void,
+    readonly holder: LockHolder,
   ) {}
 }
 
@@ -42,12 +43,13 @@ interface Bucket {
 /** Past this many keys, repeated keys are found with a Set rather than by scanning. */
 const SCAN_UNIQUE_MAX = 16;
 
-export class KeyLocks {
+export class KeyLocks<Holder extends LockHolder> {
   private readonly buckets: Array<Bucket | undefined>;
   private held = 0;
   private locked = 0;
 
-  constructor(slotCount: number) {
+  /** @param onAcquired starts a holder once no earlier operation holds any of its keys */
+  constructor(slotCount: number, private readonly onAcquired: (holder: Holder) => void) {
     this.buckets = new Array<Bucket | undefined>(slotCount).fill(undefined);
   }
 
@@ -62,14 +64,15 @@ export class KeyLocks {
   }
 
   /**
-   * Queues `holder` on the keys `ids` (of hash slots `slots`, index for index); `start`
-   * runs now if no earlier operation holds any of them, else when the last one releases.
+   * Queues `holder` on the keys `ids` (of hash slots `slots`, index for index); it starts
+   * (`onAcquired`) now if no earlier operation holds any of them, else when the last one
+   * releases.
    */
-  acquire(holder: LockHolder, slots: readonly number[], ids: readonly string[],
-      start: () => void): void {
+  acquire(holder: Holder, slots: readonly number[], ids: readonly string[]): void {
     assert(holder.keyLock === null, 'a holder holds one lock at a time');
     assert(slots.length === ids.length, 'one slot per key');
-    const lock = ids.length === 1 ? new KeyLock(slots, ids, start) : uniqueLock(slots, ids, start);
+    const lock = ids.length === 1 ? new KeyLock(slots, ids, holder)
+      : uniqueLock(slots, ids, holder);
     holder.keyLock = lock;
     this.held++;
     for (let index = 0; index < lock.ids.length; index++) {
@@ -85,11 +88,11 @@ export class KeyLocks {
       bucket.locks.push(lock);
       bucket.ids.push(id);
     }
-    if (lock.blockedOn === 0) start();
+    if (lock.blockedOn === 0) this.onAcquired(holder);
   }
 
   /** The holder's operation replied: the next one in line on each of its keys may go. */
-  release(holder: LockHolder): void {
+  release(holder: Holder): void {
     const lock = holder.keyLock;
     if (lock === null) return;
     holder.keyLock = null;
@@ -111,7 +114,7 @@ export class KeyLocks {
       next.blockedOn--;
       if (next.blockedOn === 0) (ready ??= []).push(next);
     }
-    if (ready !== null) for (const next of ready) next.start();
+    if (ready !== null) for (const next of ready) this.onAcquired(next.holder as Holder);
   }
 }
 
@@ -126,7 +129,7 @@ function removeAt<T>(array: T[], index: number): void {
 }
 
 /** A lock on the distinct keys of `ids` (a key repeated in one command counts once). */
-function uniqueLock(slots: readonly number[], ids: readonly string[], start: () => void):
+function uniqueLock(slots: readonly number[], ids: readonly string[], holder: LockHolder):
     KeyLock {
   const uniqueSlots: number[] = [];
   const uniqueIds: string[] = [];
@@ -142,5 +145,5 @@ function uniqueLock(slots: readonly number[], ids: readonly string[], start: () 
     uniqueSlots.push(slots[index] as number);
     uniqueIds.push(id);
   }
-  return new KeyLock(uniqueSlots, uniqueIds, start);
+  return new KeyLock(uniqueSlots, uniqueIds, holder);
 }

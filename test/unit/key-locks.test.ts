@@ -2,9 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyLocks, type LockHolder } from '../../src/coordinator/key-locks.js';
 
-/** An operation for these tests: only the key lock the locks keep on it. */
-function holder(): LockHolder {
-  return { keyLock: null };
+/** An operation for these tests: the key lock the locks keep on it, and what starts it. */
+interface TestHolder extends LockHolder {
+  start: () => void;
+}
+
+function holder(): TestHolder {
+  return { keyLock: null, start: () => undefined };
+}
+
+function newLocks(): KeyLocks<TestHolder> {
+  return new KeyLocks<TestHolder>(4, (owner) => owner.start());
 }
 
 /** Key ids in these tests name their slot by their first letter: a... -> 0, b... -> 1. */
@@ -12,12 +20,14 @@ function slotsOf(ids: string[]): number[] {
   return ids.map((id) => id.charCodeAt(0) - 97);
 }
 
-function acquire(locks: KeyLocks, owner: LockHolder, ids: string[], start: () => void): void {
-  locks.acquire(owner, slotsOf(ids), ids, start);
+function acquire(locks: KeyLocks<TestHolder>, owner: TestHolder, ids: string[],
+    start: () => void): void {
+  owner.start = start;
+  locks.acquire(owner, slotsOf(ids), ids);
 }
 
 test('operations on one key run in arrival order; other keys do not wait', () => {
-  const locks = new KeyLocks(4);
+  const locks = newLocks();
   const started: string[] = [];
   const [first, second, other] = [holder(), holder(), holder()];
   acquire(locks, first, ['a'], () => started.push('first'));
@@ -33,7 +43,7 @@ test('operations on one key run in arrival order; other keys do not wait', () =>
 });
 
 test('keys of the same slot do not wait for each other', () => {
-  const locks = new KeyLocks(4);
+  const locks = newLocks();
   const started: string[] = [];
   const [onA, onAlso, onAAgain] = [holder(), holder(), holder()];
   acquire(locks, onA, ['a1'], () => started.push('a1'));
@@ -50,7 +60,7 @@ test('keys of the same slot do not wait for each other', () => {
 });
 
 test('a multi-key operation waits for every key, and repeated keys count once', () => {
-  const locks = new KeyLocks(4);
+  const locks = newLocks();
   const started: string[] = [];
   const [onA, onB, both, afterBoth] = [holder(), holder(), holder(), holder()];
   acquire(locks, onA, ['a'], () => started.push('a'));
@@ -68,7 +78,7 @@ test('a multi-key operation waits for every key, and repeated keys count once', 
 });
 
 test('many repeated keys in one operation count once each', () => {
-  const locks = new KeyLocks(4);
+  const locks = newLocks();
   const ids = Array.from({ length: 40 }, (_, index) => `a${index % 20}`);
   const started: string[] = [];
   const [many, later] = [holder(), holder()];
@@ -80,7 +90,7 @@ test('many repeated keys in one operation count once each', () => {
 });
 
 test('an operation that replies inside start can release its own lock', () => {
-  const locks = new KeyLocks(4);
+  const locks = newLocks();
   const started: string[] = [];
   const [fails, next] = [holder(), holder()];
   // Replicas known down: the operation fails at once, before acquire returns.
