@@ -11,7 +11,9 @@
  * every hot slot differs by the writes in flight, and an exchange reads such slots whole
  * on both sides: three 100k-key slots cost a loaded node ~1.7 s of its event loop per
  * pass, and with a pass every 10 s somewhere in a 3-node cluster, most 5 s benchmark runs
- * overlapped one.
+ * overlapped one. The pass that does run after DEFERRALS_MAX deferrals costs as much: in a
+ * saturated 3-node cluster with one every 30 s per node, 9 s runs of QUORUM SETs fell from
+ * 22-23k to 16-20k req/s and their p99 from 8-10 to 12-29 ms (bench/RESULTS.md).
  * Progress and totals are kept for INFO and logged per pass.
  */
 import type { Logger } from 'pino';
@@ -21,9 +23,12 @@ import { PassDeferred, type PeerCall, type Repairer } from './repairer.js';
 
 /**
  * Periodic exchanges a busy node defers in a row at most: under a steady load one runs
- * every DEFERRALS_MAX + 1 intervals (5 minutes at the default 30 s).
+ * every DEFERRALS_MAX + 1 intervals (30 minutes at the default 30 s). Anti-entropy is the
+ * backstop behind hints and read repair, and 30 minutes is far inside `tombstone-grace`
+ * (a day), the bound a replica must be repaired within; it was 5 minutes, which put a
+ * forced pass in every few minutes of a loaded cluster's benchmark runs.
  */
-export const DEFERRALS_MAX = 9;
+export const DEFERRALS_MAX = 59;
 /** Event-loop utilization from which the node counts as busy with client traffic. */
 export const BUSY_UTILIZATION = 0.4;
 

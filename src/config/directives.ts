@@ -187,7 +187,7 @@ export const DIRECTIVES: readonly Directive[] = [
   { name: 'anti-entropy-interval', kind: 'integer', defaultValue: '30000', min: 100,
     max: INT_MAX, mutable: true,
     help: 'Milliseconds between Merkle exchanges (one peer at a time); a busy node defers ' +
-      'its exchange, at most 9 intervals in a row.' },
+      'its exchange, at most 59 intervals in a row.' },
   { name: 'repair-bytes-per-second', kind: 'memory', defaultValue: '16777216', min: 0,
     max: LONG_MAX, mutable: true,
     help: 'Throttle for anti-entropy and slot streaming (0: unthrottled).' },
