@@ -56,9 +56,10 @@ export const USAGE = `usage: node dist/bench/load/cluster-compare.js [options]
 
 Starts a 3-node RingKV cluster (N=3), which serves each read/write consistency level in
 turn, and a Redis Cluster of 3 masters with one replica each, then runs redis-benchmark
-against them in alternating rounds: through a single entry node (RingKV only: every RingKV node coordinates any key) and
-with redis-benchmark --cluster (each key sent to its slot's node). Reports medians of
-requests/s, p50 and p99, the RingKV/Redis Cluster ratios and the QUORUM target check.
+against them in alternating rounds: through a single entry node (RingKV only: every RingKV
+node coordinates any key) and with redis-benchmark --cluster (each key sent to its slot's
+node). Reports medians of requests/s, p50 and p99, the RingKV/Redis Cluster ratios and the
+QUORUM target check.
 
   --rounds N               measured rounds (default 3)
   --tests set,get          redis-benchmark tests (-t), default set,get

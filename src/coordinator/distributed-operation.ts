@@ -409,6 +409,7 @@ export class DistributedOperation implements DurabilityListener, LockHolder, Lis
   }
 }
 
+/** The empty arrays operations share until they read or write: never written to. */
 const NO_READS: ReadQuorum[] = [];
 const NO_READ_ORDER: Array<readonly string[]> = [];
 const NO_COUNTS: number[] = [];
