@@ -39,7 +39,6 @@ interface Member {
 }
 
 export interface RingkvCluster {
-  readonly level: Level;
   /** Client ports; the entry node (the profiled one, if any) first. */
   readonly ports: readonly number[];
   /**
@@ -138,6 +137,7 @@ function registered(server: ServerProcess, label: string, cleanup: Cleanup): Mem
 }
 
 export interface RingkvClusterSettings {
+  /** The consistency new connections get at start (setLevel changes it later). */
   readonly level: Level;
   readonly gossipIntervalMs: number;
   /** Run the entry node under `node --cpu-prof`, writing its profile here. */
@@ -187,7 +187,7 @@ async function startRingkvClusterOnce(settings: RingkvClusterSettings, cleanup: 
     await Promise.allSettled(members.map((member) => member.stop()));
     throw error;
   }
-  return { level: settings.level, ports, stopProfiled };
+  return { ports, stopProfiled };
 }
 
 /**
