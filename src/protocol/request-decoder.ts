@@ -10,8 +10,8 @@
  * bench/RESULTS.md for the measured comparison). redis-parser decodes replies on peer links.
  *
  * Argument Buffers are slices of the socket chunks: zero copy, valid for as long as they are
- * referenced (chunks are never reused), but a caller that keeps one long should copy it so a
- * small key does not pin a 64 KiB chunk.
+ * referenced (chunks are never reused; util/socket-reads.ts), but a caller that keeps one
+ * long should copy it so a small key does not pin a 64 KiB slab.
  */
 import {
   BIG_ARGUMENT_BYTES,

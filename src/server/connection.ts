@@ -16,7 +16,7 @@ import { ReplyWriter, type Protocol } from '../protocol/reply-writer.js';
 import { ReplyQueue, writeChunks, type ReplySegment } from './reply-queue.js';
 import type { Consistency } from '../coordinator/consistency.js';
 import { atTurnEnd } from '../runtime/turn-end.js';
-import { skipReadMore } from '../util/flowing-socket.js';
+import { readSocket } from '../util/socket-reads.js';
 
 export interface ConnectionHooks {
   onClose(connection: Connection): void;
@@ -77,8 +77,7 @@ export class Connection implements DispatchTarget {
     this.decoder.authRequired = !this.authenticated;
     this.queue = new ReplyQueue((chunks) => this.send(chunks), hooks.recordError);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    skipReadMore(socket);
+    readSocket(socket, (chunk) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('error', () => this.onClose());
     socket.on('close', () => this.onClose());

@@ -6,12 +6,12 @@
  * In-flight requests are bounded: past the bound a request fails at once (the coordinator
  * then treats the replica as unavailable) instead of queueing without limit.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import RedisParser from 'redis-parser';
 import type { Logger } from 'pino';
 import type { Clock } from '../runtime/clock.js';
 import { atTurnEnd } from '../runtime/turn-end.js';
-import { skipReadMore } from '../util/flowing-socket.js';
+import { connectReading } from '../util/socket-reads.js';
 import { clientProof, newNonce, proofsEqual, serverProof } from './peer-auth.js';
 
 export type PeerReply = Buffer | number | null | PeerReply[];
@@ -134,7 +134,13 @@ export class PeerClient {
 
   private open(): void {
     this.lastProgressMs = this.options.clock.monotonicMs();
-    const socket = connect({ host: this.host, port: this.port });
+    // Events of a socket already dropped are ignored: its late 'close' must not tear down
+    // the connection that replaced it (reconnects can now follow a stall at once). No read
+    // can arrive before connectReading returns, so the handler may name `socket`.
+    const current = (): boolean => this.socket === socket;
+    const socket: Socket = connectReading({ host: this.host, port: this.port }, (chunk) => {
+      if (current()) this.parser?.execute(chunk);
+    });
     socket.setNoDelay(true);
     this.socket = socket;
     this.parser = new RedisParser({
@@ -143,13 +149,6 @@ export class PeerClient {
       returnError: (error: Error) => this.onReply(error, null),
       returnFatalError: (error: Error) => this.disconnect(error),
     });
-    // Events of a socket already dropped are ignored: its late 'close' must not tear down
-    // the connection that replaced it (reconnects can now follow a stall at once).
-    const current = (): boolean => this.socket === socket;
-    socket.on('data', (chunk: Buffer) => {
-      if (current()) this.parser?.execute(chunk);
-    });
-    skipReadMore(socket);
     socket.on('error', (error) => {
       if (current()) this.disconnect(error);
     });

@@ -10,7 +10,7 @@ import type { DurabilityListener } from '../storage/engine.js';
 import { RequestDecoder } from '../protocol/request-decoder.js';
 import type { ReplyWriter } from '../protocol/reply-writer.js';
 import { ReplyQueue, writeChunks, type ReplySegment } from '../server/reply-queue.js';
-import { skipReadMore } from '../util/flowing-socket.js';
+import { readSocket } from '../util/socket-reads.js';
 import { clientProof, newNonce, proofsEqual, serverProof } from './peer-auth.js';
 
 /** What a PEER.* handler sees of the connection it runs on. */
@@ -87,8 +87,7 @@ class PeerConnection implements PeerSession {
     this.queue = new ReplyQueue((chunks) => {
       if (!this.closed) writeChunks(socket, chunks);
     }, () => undefined);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    skipReadMore(socket);
+    readSocket(socket, (chunk) => this.onData(chunk));
     socket.on('error', () => this.onPeerClosed());
     socket.on('close', () => this.onPeerClosed());
   }
