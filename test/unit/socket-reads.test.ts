@@ -30,7 +30,7 @@ function total(chunks: Buffer[]): number {
   return chunks.reduce((sum, chunk) => sum + chunk.length, 0);
 }
 
-test('chunks handed out stay intact across later reads, small and big, on both sides', async (t) => {
+test('chunks stay intact across later reads, small and big, on both sides', async (t) => {
   const received: Buffer[] = [];
   let accepted: Socket | undefined;
   const { server, port } = await listen(received, (socket) => {
@@ -68,7 +68,7 @@ test('chunks handed out stay intact across later reads, small and big, on both s
   await once(accepted, 'close');
 });
 
-test('pause stops reads and resume restarts them; the peer closing still ends the socket', async (t) => {
+test('pause stops reads, resume restarts them; the peer closing ends the socket', async (t) => {
   const received: Buffer[] = [];
   let accepted: Socket | undefined;
   const { server, port } = await listen(received, (socket) => {
