@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { connectReading, readSocket } from '../../src/util/socket-reads.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A loopback server whose accepted sockets read through readSocket into `received`. */
 async function listen(received: Buffer[], onSocket: (socket: Socket) => void = () => undefined):
@@ -16,14 +17,6 @@ async function listen(received: Buffer[], onSocket: (socket: Socket) => void = (
   const address = server.address();
   assert.ok(typeof address === 'object' && address !== null);
   return { server, port: address.port };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 function total(chunks: Buffer[]): number {
@@ -56,13 +49,15 @@ test('chunks stay intact across later reads, small and big, on both sides', asyn
     if (index % 100 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   const expected = Buffer.concat(sent);
-  await until(() => total(received) === expected.length);
+  await waitFor('the server to read every byte',
+    () => (total(received) === expected.length ? true : undefined));
   assert.ok(received.length > 1);
   assert.deepEqual(Buffer.concat(received), expected);
   // The other direction, read by a client socket.
   assert.ok(accepted !== undefined);
   accepted.write(expected);
-  await until(() => total(echoed) === expected.length);
+  await waitFor('the client to read every byte',
+    () => (total(echoed) === expected.length ? true : undefined));
   assert.deepEqual(Buffer.concat(echoed), expected);
   client.end();
   await once(accepted, 'close');
@@ -83,13 +78,14 @@ test('pause stops reads, resume restarts them; the peer closing ends the socket'
   });
   await once(client, 'connect');
   client.write('held back');
-  await until(() => accepted !== undefined);
+  await waitFor('the connection', () => accepted);
+  // A negative check needs a window: reads would have arrived within it had pause not held.
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(received.length, 0);
   assert.ok(accepted !== undefined);
   const closed = once(accepted, 'close');
   accepted.resume();
-  await until(() => received.length > 0);
+  await waitFor('the held-back read', () => (received.length > 0 ? true : undefined));
   assert.equal(Buffer.concat(received).toString(), 'held back');
   client.end();
   await closed;
